@@ -1,0 +1,21 @@
+"""Public group constructors (see :mod:`symfix.symbolic._groups`)."""
+
+from ._groups import (
+    FiniteGroup,
+    Group,
+    LieGroup,
+    alternating,
+    cyclic,
+    dihedral,
+    direct_product,
+    from_generators,
+    orthogonal,
+    so2,
+    so3,
+    symmetric,
+)
+
+__all__ = [
+    "Group", "FiniteGroup", "LieGroup", "cyclic", "dihedral", "symmetric", "alternating",
+    "direct_product", "from_generators", "so2", "so3", "orthogonal",
+]

@@ -1,0 +1,273 @@
+"""Unit architectures σ_*(x, z): their parameter layouts, parameter-space actions, and evaluation.
+
+Each unit is an immutable value. ``param_rep(rho_in, rho_out)`` gives the representation M on
+the unit's parameters Z = R^D, so that the unit is jointly equivariant,
+σ_*(ρ_g x, M_g z) = ρ̂_g σ_*(x, z), whenever the activation commutes with the hidden actions.
+``act(theta, mats)`` applies M_g to a batch of particles (N, D) without forming a D x D matrix;
+``forward(x, theta)`` evaluates every particle on every input at once (torch or numpy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .._errors import InputError
+from ..symbolic._reps import Rep, hom, trivial
+from ._activations import resolve_activation
+
+__all__ = ["Unit", "Neuron", "MatrixUnit", "MLP", "neuron", "matrix_unit", "mlp"]
+
+
+def _einsum(spec: str, *args: Any) -> Any:
+    if type(args[0]).__module__.startswith("torch"):
+        import torch
+
+        return torch.einsum(spec, *args)
+    return np.einsum(spec, *args)
+
+
+def _check_dim(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise InputError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+class Unit:
+    """Interface shared by all units."""
+
+    d: int
+    c: int
+    activation: Any
+
+    @property
+    def param_dim(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def sigma(self) -> Callable[[Any], Any]:
+        return resolve_activation(self.activation)
+
+    def hidden_reps(self, group: Any) -> tuple[Rep, ...]:
+        return ()
+
+    def param_rep(self, rho_in: Rep, rho_out: Rep) -> Rep:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: Any, theta: Any) -> Any:  # pragma: no cover - abstract
+        """Outputs σ_*(x_b, θ_n), shape (N, B, c), for x of shape (B, d) and θ of shape (N, D)."""
+        raise NotImplementedError
+
+    def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:  # pragma: no cover
+        """M_g θ for particles θ (N, D), given the matrices ρ_g, ρ̂_g (and hidden-layer ρ_l(g))."""
+        raise NotImplementedError
+
+    def _check_x_theta(self, x: Any, theta: Any) -> None:
+        if x.ndim != 2 or x.shape[1] != self.d:
+            raise InputError(f"inputs must have shape (B, {self.d}), got {tuple(x.shape)}")
+        if theta.ndim != 2 or theta.shape[1] != self.param_dim:
+            raise InputError(f"particles must have shape (N, {self.param_dim}), got {tuple(theta.shape)}")
+
+
+@dataclass(frozen=True)
+class Neuron(Unit):
+    """σ_*(x, (a, w, b)) = a σ(w·x + b), with a ∈ R^c, w ∈ R^d, b ∈ R; M_g = ρ̂_g ⊕ ρ_g^{-T} ⊕ 1."""
+
+    d: int
+    c: int
+    activation: Any = "tanh"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple([f"a[{k}]" for k in range(self.c)] + [f"w[{j}]" for j in range(self.d)] + ["b"])
+
+    def param_rep(self, rho_in: Rep, rho_out: Rep) -> Rep:
+        return rho_out + rho_in.dual + trivial(rho_in.group)
+
+    def forward(self, x: Any, theta: Any) -> Any:
+        self._check_x_theta(x, theta)
+        c, d = self.c, self.d
+        a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d]
+        h = self.sigma(x @ w.T + b)  # (B, N)
+        return _einsum("bn,nc->nbc", h, a)
+
+    def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
+        c, d = self.c, self.d
+        a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d :]
+        inv_t = _inv_t(rho_in)
+        parts = [a @ rho_out.T, w @ inv_t.T, b]
+        return _cat(parts)
+
+
+@dataclass(frozen=True)
+class MatrixUnit(Unit):
+    """σ_*(x, z) = σ(z x) entrywise, z ∈ R^{c×d} (row-major); M_g z = ρ̂_g z ρ_g^{-1}."""
+
+    d: int
+    c: int
+    activation: Any = "sigmoid"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(f"z[{i},{j}]" for i in range(self.c) for j in range(self.d))
+
+    def param_rep(self, rho_in: Rep, rho_out: Rep) -> Rep:
+        return hom(rho_in, rho_out)
+
+    def forward(self, x: Any, theta: Any) -> Any:
+        self._check_x_theta(x, theta)
+        z = theta.reshape(theta.shape[0], self.c, self.d)
+        return self.sigma(_einsum("ncd,bd->nbc", z, x))
+
+    def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
+        z = theta.reshape(theta.shape[0], self.c, self.d)
+        out = _einsum("ij,njk,lk->nil", rho_out, z, _inv_t(rho_in))
+        return out.reshape(theta.shape[0], self.c * self.d)
+
+
+@dataclass(frozen=True)
+class MLP(Unit):
+    """A multilayer unit: x -> σ(W1 x + b1) -> ... -> W_L h + b_L (linear output layer).
+
+    ``hidden`` holds one representation per hidden layer (of the problem's group); ``None``
+    means every hidden layer is acted on trivially. Weights transform as ρ_out ⊗ ρ_in^* of
+    their layer, biases as ρ_out.
+    """
+
+    widths: tuple[int, ...]
+    activation: Any = "tanh"
+    hidden: tuple[Rep, ...] | None = None
+
+    @property
+    def d(self) -> int:  # type: ignore[override]
+        return self.widths[0]
+
+    @property
+    def c(self) -> int:  # type: ignore[override]
+        return self.widths[-1]
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for l_ in range(len(self.widths) - 1):
+            m, n = self.widths[l_ + 1], self.widths[l_]
+            names += [f"W{l_ + 1}[{i},{j}]" for i in range(m) for j in range(n)]
+            names += [f"b{l_ + 1}[{i}]" for i in range(m)]
+        return tuple(names)
+
+    @property
+    def param_dim(self) -> int:
+        w = self.widths
+        return sum(w[i + 1] * w[i] + w[i + 1] for i in range(len(w) - 1))
+
+    def hidden_reps(self, group: Any) -> tuple[Rep, ...]:
+        if self.hidden is None:
+            return tuple(trivial(group, h) for h in self.widths[1:-1])
+        return self.hidden
+
+    def param_rep(self, rho_in: Rep, rho_out: Rep) -> Rep:
+        layers = [rho_in, *self.hidden_reps(rho_in.group), rho_out]
+        parts: list[Rep] = []
+        for a, b in zip(layers[:-1], layers[1:]):
+            parts += [hom(a, b), b]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return out
+
+    def _split(self, theta: Any) -> list[tuple[Any, Any]]:
+        out, off, N = [], 0, theta.shape[0]
+        for l_ in range(len(self.widths) - 1):
+            m, n = self.widths[l_ + 1], self.widths[l_]
+            W = theta[:, off : off + m * n].reshape(N, m, n)
+            off += m * n
+            b = theta[:, off : off + m]
+            off += m
+            out.append((W, b))
+        return out
+
+    def forward(self, x: Any, theta: Any) -> Any:
+        self._check_x_theta(x, theta)
+        layers = self._split(theta)
+        W, b = layers[0]
+        h = _einsum("nij,bj->nbi", W, x) + b[:, None, :]
+        for W, b in layers[1:]:
+            h = _einsum("nij,nbj->nbi", W, self.sigma(h)) + b[:, None, :]
+        return h
+
+    def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
+        mats = [rho_in, *hidden, rho_out]
+        if len(mats) != len(self.widths):
+            raise InputError(f"act needs {len(self.widths) - 2} hidden-layer matrices, got {len(hidden)}")
+        parts = []
+        for (W, b), (a, m) in zip(self._split(theta), zip(mats[:-1], mats[1:])):
+            W2 = _einsum("ij,njk,lk->nil", m, W, _inv_t(a))
+            parts += [W2.reshape(theta.shape[0], -1), b @ m.T]
+        return _cat(parts)
+
+
+def _inv_t(m: Any) -> Any:
+    """ρ^{-T}; equals ρ for orthogonal matrices."""
+    if type(m).__module__.startswith("torch"):
+        import torch
+
+        return torch.linalg.inv(m).T
+    return np.linalg.inv(m).T
+
+
+def _cat(parts: Sequence[Any]) -> Any:
+    if type(parts[0]).__module__.startswith("torch"):
+        import torch
+
+        return torch.cat(list(parts), dim=1)
+    return np.concatenate(parts, axis=1)
+
+
+def neuron(d: int, c: int = 1, activation: Any = "tanh") -> Neuron:
+    """The single-neuron unit a·σ(w·x + b), D = c + d + 1.
+
+    >>> u = neuron(2, 1, "tanh")
+    >>> u.param_dim, u.param_names
+    (4, ('a[0]', 'w[0]', 'w[1]', 'b'))
+    """
+    resolve_activation(activation)
+    return Neuron(_check_dim(d, "d"), _check_dim(c, "c"), activation)
+
+
+def matrix_unit(d: int, c: int, activation: Any = "sigmoid") -> MatrixUnit:
+    """The matrix unit σ(z x), z ∈ R^{c×d} (the paper's teacher-student unit), D = c·d.
+
+    >>> matrix_unit(2, 2).param_names
+    ('z[0,0]', 'z[0,1]', 'z[1,0]', 'z[1,1]')
+    """
+    resolve_activation(activation)
+    return MatrixUnit(_check_dim(d, "d"), _check_dim(c, "c"), activation)
+
+
+def mlp(widths: Sequence[int], activation: Any = "tanh", hidden_reps: Sequence[Rep] | None = None) -> MLP:
+    """A multilayer unit with widths [d, h1, ..., c] and optional hidden-layer representations.
+
+    >>> mlp([3, 4, 1]).param_dim
+    21
+    """
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (list, tuple)) or len(widths) < 2:
+        raise InputError("mlp widths must be a list [d, h1, ..., c] with at least two entries")
+    ws = tuple(_check_dim(w, "each width") for w in widths)
+    resolve_activation(activation)
+    hidden = None
+    if hidden_reps is not None:
+        hidden = tuple(hidden_reps)
+        if len(hidden) != len(ws) - 2:
+            raise InputError(f"mlp has {len(ws) - 2} hidden layers but {len(hidden)} hidden_reps were given")
+        for k, (r, w) in enumerate(zip(hidden, ws[1:-1])):
+            if not isinstance(r, Rep):
+                raise InputError(f"hidden_reps[{k}] is not a representation")
+            if r.dim != w:
+                raise InputError(f"hidden_reps[{k}] has dimension {r.dim} but hidden layer {k + 1} has width {w}")
+    return MLP(ws, activation, hidden)
