@@ -40,10 +40,10 @@ def assert_equivariant(
     >>> from symfix import groups, reps
     >>> G = groups.symmetric(3)
     >>> V = reps.permutation(G)
-    >>> assert_equivariant(lambda x: x.sum(axis=1, keepdims=True) + 0 * x, V, V)
+    >>> assert_equivariant(lambda x: x * np.arange(3), V, V)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    symfix._errors.EquivarianceError: not equivariant: max violation 1.00e+00 > tol 1e-09 ...
+    symfix._errors.EquivarianceError: not equivariant: max violation ...
     >>> assert_equivariant(lambda x: x - x.mean(axis=1, keepdims=True), V, V) < 1e-12
     True
     """

@@ -83,7 +83,11 @@ class FixedSubspace:
     def orthonormal_basis(self) -> Any:
         """Float64 orthonormal basis Q (D x dim); sparse when the exact basis has disjoint supports."""
         if "q" not in self._cache:
-            self._cache["q"] = _orthonormalise(self.basis, self.ambient_dim, self.dim)
+            q = _orthonormalise(self.basis, self.ambient_dim, self.dim)
+            if sp.issparse(q):
+                b = sp.csc_array(self.basis, dtype=np.float64)
+                self._cache["disjoint"] = (b, 1.0 / np.asarray(b.multiply(b).sum(axis=0)).ravel())
+            self._cache["q"] = q
         return self._cache["q"]
 
     def project(self, v: Any) -> Any:
@@ -109,8 +113,11 @@ class FixedSubspace:
         if self.dim == 0:
             return np.zeros_like(x)
         if sp.issparse(q):
-            c = (q.T @ flat.T).T
-            out = (q @ c.T).T
+            # disjoint supports: P v = B diag(1/|b_k|^2) B^T v with the integer basis B itself,
+            # which keeps orbit averages exact where floating point allows
+            b, w = self._cache["disjoint"]
+            c = (b.T @ flat.T).T * w
+            out = (b @ c.T).T
         else:
             out = (flat @ q) @ q.T
         return np.asarray(out).reshape(x.shape)
@@ -219,10 +226,10 @@ def _exact_singular(m: DomainMatrix) -> bool:
             _, z = m.to_field().clear_denoms()
             p = 2**61 - 1
             n = m.shape[0]
-            flat = [0] * (n * n)
-            for (i, j), v in z.to_dok().items():
-                flat[i * n + j] = int(v) % p
-            if flint.nmod_mat(n, n, flat, p).det() != 0:
+            mod = flint.nmod_mat(n, n, p)
+            for (i, j), v in z.to_sparse().to_dok().items():
+                mod[i, j] = int(v) % p
+            if mod.det() != 0:
                 return False
         except ImportError:  # pragma: no cover - python-flint is a dependency
             pass

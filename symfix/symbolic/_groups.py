@@ -162,7 +162,10 @@ class FiniteGroup(Group):
             raise InputError(f"{g} is not an element of {self.spec}") from None
 
     def word(self, g: Permutation) -> list[int]:
-        """Generator indices ``[i1, ..., ik]`` with ``g = h_i1 ∘ ... ∘ h_ik``."""
+        """Generator indices ``[i1, ..., ik]`` with ``g = h_i1 ∘ ... ∘ h_ik``.
+
+        A negative entry ``~i`` (that is ``-i - 1``) stands for the inverse of generator ``i``.
+        """
         if self.order <= _ENUMERATION_CAP:
             elems, index, parent = self._bfs
             k = index.get(g)
@@ -176,9 +179,17 @@ class FiniteGroup(Group):
         if not self.contains(g):
             raise InputError(f"{g} is not an element of {self.spec}")
         lookup = {h: i for i, h in enumerate(self.generators)}
+        lookup.update({~h: ~i for i, h in enumerate(self.generators) if ~h not in lookup})
         prod = self.perm_group.generator_product(g, original=True)
         # sympy: g = prod[-1] * ... * prod[0] (left to right) = prod[0] ∘ ... ∘ prod[-1]
         return [lookup[h] for h in prod]
+
+    def word_element(self, word: Sequence[int]) -> Permutation:
+        """The element ``h_i1 ∘ ... ∘ h_ik`` of a word (negative entries are inverses)."""
+        g = self.identity
+        for i in word:
+            g = self.compose(g, self.generators[i] if i >= 0 else ~self.generators[~i])
+        return g
 
     def sample(self, rng: np.random.Generator) -> Permutation:
         """A Haar-uniform (uniform) random element, drawn with ``rng``.

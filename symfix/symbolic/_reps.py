@@ -99,9 +99,12 @@ class Rep:
 
     def _word_matrix(self, word: Sequence[int]) -> Operator:
         imgs = self.gen_images()
+        inv: dict[int, Operator] = {}
         out: Operator = SignedPerm.identity(self.dim)
         for i in word:
-            out = _op_mul(out, imgs[i])
+            if i < 0 and ~i not in inv:
+                inv[~i] = op_inverse(imgs[~i])
+            out = _op_mul(out, imgs[i] if i >= 0 else inv[~i])
         return out
 
     def _lie_matrix(self, g: np.ndarray) -> np.ndarray:
