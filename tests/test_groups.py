@@ -112,3 +112,13 @@ def test_equality_is_structural_and_repr_round_trips():
         assert hash(eval(repr(G), ns)) == hash(G)
     assert eval(repr(groups.so3()), ns) == groups.so3()
     assert groups.cyclic(2) != groups.symmetric(2)
+
+
+def test_membership(rng):
+    G = groups.dihedral(5)
+    S = groups.symmetric(5)
+    outside = [g for g in S.elements() if not G.contains(g)]
+    assert len(outside) == 120 - 10
+    big = groups.symmetric(5000)
+    assert big.contains(big.sample(rng))
+    assert not big.contains(groups.symmetric(4).identity)

@@ -126,7 +126,11 @@ class FiniteGroup(Group):
         return ~a
 
     def contains(self, g: Permutation) -> bool:
-        return g.size == self.degree and self.perm_group.contains(g)
+        if not isinstance(g, Permutation) or g.size != self.degree:
+            return False
+        if self._order == math.factorial(self.degree):  # the full symmetric group on its points
+            return True
+        return bool(self.perm_group.contains(g))
 
     @cached_property
     def _bfs(self) -> tuple[list[Permutation], dict[Permutation, int], list[tuple[int, int]]]:
@@ -198,6 +202,8 @@ class FiniteGroup(Group):
         """
         if not isinstance(rng, np.random.Generator):
             raise InputError("sample needs a numpy Generator, e.g. np.random.default_rng(0)")
+        if self._order == math.factorial(self.degree):  # full symmetric group: a uniform shuffle
+            return Permutation(rng.permutation(self.degree).tolist())
         g = self.identity
         for tr in self._transversals:
             u = tr[int(rng.integers(len(tr)))]
