@@ -11,12 +11,22 @@ from .symbolic import FixedSubspace, SignedPerm, fixed_point_subspace, intertwin
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):  # lazy: the numeric stage imports torch
+    if name == "train":
+        from .numeric import train
+
+        return train
+    raise AttributeError(f"module 'symfix' has no attribute {name!r}")
+
+
 __all__ = [
     "groups",
     "reps",
     "units",
     "testing",
     "Problem",
+    "train",
     "EquivarianceReport",
     "fixed_point_subspace",
     "FixedSubspace",
