@@ -214,6 +214,14 @@ class FiniteGroup(Group):
     def _transversals(self) -> list[list[Permutation]]:
         return [list(t.values()) for t in self.perm_group.basic_transversals]
 
+    def orbits(self) -> list[list[int]]:
+        """Orbits of the group on its points, each sorted, in order of their smallest point.
+
+        >>> from_generators([[1, 0, 2, 3], [0, 1, 3, 2]]).orbits()
+        [[0, 1], [2, 3]]
+        """
+        return sorted(sorted(o) for o in self.perm_group.orbits())
+
     def natural_perm(self, g: Permutation) -> SignedPerm:
         return SignedPerm.from_perm(g.array_form)
 
