@@ -381,11 +381,10 @@ def numeric_subspace(ops: Sequence[Operator], lies: Sequence[Operator], D: int, 
     if not (0 < rtol < 1):
         raise InputError(f"rtol must lie in (0, 1), got {rtol}")
     blocks = [op_to_float(o) - np.eye(D) for o in ops] + [op_to_float(a) for a in lies]
-    stacked = np.vstack(blocks) if blocks else np.zeros((1, D))
-    # the Gram matrix has the same null space and keeps the SVD at D x D
-    _, s, vt = np.linalg.svd(stacked, full_matrices=True)
-    s_full = np.zeros(D)
-    s_full[: s.size] = s
+    stacked = np.vstack(blocks) if blocks else np.zeros((D, D))
+    if stacked.shape[0] < D:  # pad with zero rows so that the thin SVD returns all D right vectors
+        stacked = np.vstack([stacked, np.zeros((D - stacked.shape[0], D))])
+    _, s_full, vt = np.linalg.svd(stacked, full_matrices=False)
     smax = s_full.max() if s_full.size else 0.0
     if smax == 0.0:
         return FixedSubspace(basis=np.eye(D), dim=D, ambient_dim=D, exact=False, method="numeric", gap=math.inf, tol=rtol)
@@ -439,7 +438,8 @@ def verify_basis(E: FixedSubspace, ops: Sequence[Operator], lies: Sequence[Opera
                 Pm = sp.csr_array((o.sign.astype(np.int64), (o.perm, np.arange(o.dim))), shape=(o.dim, o.dim))
                 if (Pm @ Bs - Bs).count_nonzero() != 0:
                     return False
-                continue
+        if all(isinstance(o, SignedPerm) for o in ops) and not lies:
+            return True
         Bdm = _sparse_to_domain(Bs)
     else:
         Bdm = DomainMatrix.from_Matrix(sympy.Matrix(E.basis)) if not isinstance(E.basis, DomainMatrix) else E.basis

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from sympy.combinatorics import Permutation, PermutationGroup
-from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
 from .._errors import GroupError, InputError
@@ -490,5 +489,3 @@ def orthogonal(n: int) -> LieGroup:
     n = _check_n(n, "orthogonal")
     return LieGroup(f"orthogonal({n})", n, connected=False)
 
-
-_ = QQ  # QQ is the default field of exact matrices

@@ -29,7 +29,7 @@ from scipy.linalg import expm
 from sympy.polys.matrices import DomainMatrix
 
 from .._errors import InputError, RepresentationError
-from ._exact import Operator, SignedPerm, as_operator, op_dim, op_to_domain, op_to_float
+from ._exact import Operator, SignedPerm, as_operator, op_to_domain, op_to_float
 from ._fixed import FixedSubspace, exact_subspace, numeric_subspace, orbit_subspace, solve
 from ._groups import FiniteGroup, Group, LieGroup
 from ._ops import is_zero_op, lie_kron, op_blockdiag, op_inverse, op_kron, op_neg, op_transpose, op_zero
@@ -790,5 +790,3 @@ def intertwiners(V: Rep, W: Rep, method: str = "auto") -> Intertwiners:
     """
     return Intertwiners(V, W, hom(V, W).fixed_subspace(method))
 
-
-_ = op_dim
