@@ -11,7 +11,7 @@ from ._errors import EquivarianceError, InputError, RepresentationError
 from .symbolic._fixed import FixedSubspace
 from .symbolic._groups import Group
 from .symbolic._reps import Rep
-from .units._activations import ENTRYWISE, ODD
+from .units._activations import ENTRYWISE, ODD, is_torch
 from .units._units import Unit
 
 __all__ = ["Problem", "EquivarianceReport"]
@@ -110,7 +110,7 @@ class Problem:
     def act(self, g: Any, theta: Any) -> Any:
         """M_g θ for particles θ of shape (N, D), without forming M_g."""
         a, b, h = self.matrices(g)
-        if type(theta).__module__.startswith("torch"):
+        if is_torch(theta):
             import torch
 
             a, b = (torch.as_tensor(m, dtype=theta.dtype, device=theta.device) for m in (a, b))

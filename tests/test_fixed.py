@@ -197,3 +197,20 @@ def test_intertwiners_are_equivariant(rng):
         for _ in range(3):
             g = G.sample(rng)
             assert np.allclose(W.matrix(g) @ X, X @ V.matrix(g))
+
+
+def test_direct_sum_blocks_place_each_part_at_its_offset():
+    # algebraic + orbit + tensor parts, and a float part of dimension 0 between two others
+    G = groups.from_generators([[["sqrt(2)/2", "-sqrt(2)/2"], ["sqrt(2)/2", "sqrt(2)/2"]]])
+    V = reps.defining(G)
+    r = (V >> V) + V + reps.trivial(G)
+    E = r.fixed_subspace()
+    assert E.exact and E.dim == brute_force_dim(r) == 3
+    assert E.verify(r.gen_images())
+    C3 = groups.cyclic(3)
+    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
+    F = reps.from_images(C3, [np.array([[c, -s], [s, c]])])
+    rf = F + reps.trivial(C3) + F
+    Ef = rf.fixed_subspace()
+    assert not Ef.exact and Ef.dim == 1
+    assert np.allclose(np.abs(Ef.dense_basis().ravel()), [0, 0, 1, 0, 0])

@@ -737,13 +737,18 @@ def _blocks(parts: Sequence[FixedSubspace], D: int) -> FixedSubspace:
     if exact and all(sp.issparse(p.basis) for p in parts):
         basis: Any = sp.csc_array(sp.block_diag([sp.csc_array(p.basis) for p in parts], format="csc"))
         basis = sp.csc_array((basis.data.astype(np.int64), basis.indices, basis.indptr), shape=(D, k))
-    elif exact:
-        mats = [sympy.Matrix(p.basis.toarray()) if sp.issparse(p.basis) else sympy.Matrix(p.basis) for p in parts]
-        basis = sympy.diag(*mats) if mats else sympy.zeros(D, 0)
-        basis = basis.reshape(D, k) if basis.shape != (D, k) else basis
     else:
-        basis = sla.block_diag(*[p.dense_basis() if p.dim else np.zeros((p.ambient_dim, 0)) for p in parts])
-        basis = basis.reshape(D, k)
+        # place each part's basis at its (row, column) offset; parts of dimension 0 take no columns
+        basis = sympy.zeros(D, k) if exact else np.zeros((D, k))
+        r = c = 0
+        for p in parts:
+            if p.dim:
+                if exact:
+                    block = sympy.Matrix(p.basis.toarray()) if sp.issparse(p.basis) else sympy.Matrix(p.basis)
+                else:
+                    block = p.dense_basis()
+                basis[r : r + p.ambient_dim, c : c + p.dim] = block
+            r, c = r + p.ambient_dim, c + p.dim
     gaps = [p.gap for p in parts if p.gap is not None]
     tols = [p.tol for p in parts if p.tol is not None]
     return FixedSubspace(

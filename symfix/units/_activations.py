@@ -6,29 +6,30 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["resolve_activation", "ACTIVATIONS", "ODD", "ENTRYWISE"]
+__all__ = ["resolve_activation", "is_torch", "ACTIVATIONS", "ODD", "ENTRYWISE"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softplus", "sin")
 ODD = frozenset({"tanh", "identity", "sin"})
 ENTRYWISE = frozenset(ACTIVATIONS)
 
 
-def _is_torch(x: Any) -> bool:
+def is_torch(x: Any) -> bool:
+    """True for torch tensors (checked without importing torch)."""
     return type(x).__module__.startswith("torch")
 
 
 def _sigmoid(x: Any) -> Any:
-    if _is_torch(x):
+    if is_torch(x):
         return x.sigmoid()
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _tanh(x: Any) -> Any:
-    return x.tanh() if _is_torch(x) else np.tanh(x)
+    return x.tanh() if is_torch(x) else np.tanh(x)
 
 
 def _relu(x: Any) -> Any:
-    return x.clamp_min(0) if _is_torch(x) else np.maximum(x, 0)
+    return x.clamp_min(0) if is_torch(x) else np.maximum(x, 0)
 
 
 def _identity(x: Any) -> Any:
@@ -36,7 +37,7 @@ def _identity(x: Any) -> Any:
 
 
 def _softplus(x: Any) -> Any:
-    if _is_torch(x):
+    if is_torch(x):
         import torch
 
         return torch.nn.functional.softplus(x)
@@ -44,7 +45,7 @@ def _softplus(x: Any) -> Any:
 
 
 def _sin(x: Any) -> Any:
-    return x.sin() if _is_torch(x) else np.sin(x)
+    return x.sin() if is_torch(x) else np.sin(x)
 
 
 _TABLE: dict[str, Callable[[Any], Any]] = {

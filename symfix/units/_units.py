@@ -16,13 +16,13 @@ import numpy as np
 
 from .._errors import InputError
 from ..symbolic._reps import Rep, hom, trivial
-from ._activations import resolve_activation
+from ._activations import is_torch, resolve_activation
 
 __all__ = ["Unit", "Neuron", "MatrixUnit", "MLP", "neuron", "matrix_unit", "mlp"]
 
 
 def _einsum(spec: str, *args: Any) -> Any:
-    if type(args[0]).__module__.startswith("torch"):
+    if is_torch(args[0]):
         import torch
 
         return torch.einsum(spec, *args)
@@ -214,7 +214,7 @@ class MLP(Unit):
 
 def _inv_t(m: Any) -> Any:
     """ρ^{-T}; equals ρ for orthogonal matrices."""
-    if type(m).__module__.startswith("torch"):
+    if is_torch(m):
         import torch
 
         return torch.linalg.inv(m).T
@@ -222,7 +222,7 @@ def _inv_t(m: Any) -> Any:
 
 
 def _cat(parts: Sequence[Any]) -> Any:
-    if type(parts[0]).__module__.startswith("torch"):
+    if is_torch(parts[0]):
         import torch
 
         return torch.cat(list(parts), dim=1)
