@@ -10,7 +10,10 @@ L = mean_b ||Φ(x_b) − y_b||², which is how it is computed (autograd over all
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -20,31 +23,81 @@ from .._errors import InputError, SymfixError
 from .._problem import Problem
 from ..symbolic._fixed import FixedSubspace
 
-__all__ = ["train", "TrainResult", "SCHEMES"]
+__all__ = ["train", "TrainResult", "Checkpoint", "TrainingError", "SCHEMES"]
 
 SCHEMES = ("vanilla", "da", "da-orbit", "fa", "ea")
 
 
 class TrainingError(SymfixError, FloatingPointError):
-    """Non-finite values appeared during training."""
+    """Non-finite values appeared during training; ``.particles`` and ``.checkpoint`` hold the
+    state before the failing step."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Everything needed to continue a run bit for bit: the particles in the training dtype,
+    the number of batches consumed, both random streams, the history and the settings.
+
+    ``train(..., resume=ckpt)`` with the same batch sequence continues at batch ``ckpt.step``.
+    ``save(path)`` / ``Checkpoint.load(path)`` store it as a ``.npz`` file (written to a
+    temporary file, then renamed).
+    """
+
+    step: int
+    particles: np.ndarray
+    torch_state: np.ndarray
+    numpy_state: dict
+    history: tuple
+    settings: dict
+
+    def save(self, path: str | os.PathLike) -> None:
+        path = os.fspath(path)
+        meta = {"step": self.step, "numpy_state": self.numpy_state, "history": list(self.history), "settings": self.settings}
+        d = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, particles=self.particles, torch_state=self.torch_state, meta=np.array(json.dumps(meta)))
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Checkpoint":
+        try:
+            with np.load(os.fspath(path), allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                return cls(meta["step"], z["particles"].copy(), z["torch_state"].copy(), meta["numpy_state"],
+                           tuple(meta["history"]), meta["settings"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise InputError(f"cannot read checkpoint {os.fspath(path)!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Final particles (N x D, numpy float64 copy) and the per-step history."""
+    """Final particles (N x D, numpy float64 copy), the history (one dict per logged step:
+    ``step``, ``loss`` and ``escape`` = W2²(ν, P_#ν) to the monitored subspace when given),
+    the number of steps taken in total, and the final :class:`Checkpoint`."""
 
     particles: np.ndarray
     history: list = field(default_factory=list)
     steps: int = 0
+    checkpoint: Checkpoint | None = None
 
 
 def _resolve(dtype: Any, device: Any) -> tuple[Any, Any]:
     import torch
 
-    dt = torch.float64 if dtype is None else (getattr(torch, dtype) if isinstance(dtype, str) else dtype)
+    dt = torch.float64 if dtype is None else (getattr(torch, dtype, None) if isinstance(dtype, str) else dtype)
     if dt not in (torch.float32, torch.float64):
         raise InputError(f"dtype must be float32 or float64, got {dtype!r}")
-    return dt, torch.device("cpu" if device is None else device)
+    try:
+        dev = torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"unknown device {device!r}: {exc}") from None
+    return dt, dev
 
 
 def train(
@@ -61,13 +114,18 @@ def train(
     device: Any = None,
     dtype: Any = None,
     log_every: int = 1,
+    monitor: Any = None,
+    checkpoint_every: int = 0,
+    checkpoint_path: str | os.PathLike | None = None,
+    resume: Checkpoint | str | os.PathLike | None = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Run mean-field SGD from explicit particles over an explicit sequence of batches.
 
     Parameters
     ----------
     problem : Problem
-    particles0 : array (N, D)
+    particles0 : array (N, D), or None when resuming
     batches : iterable of (x, y) with x of shape (B, d) and y of shape (B, c); one step each
     scheme : {"vanilla", "da", "da-orbit", "fa", "ea"}
         ``da`` draws one Haar-uniform g per sample; ``da-orbit`` averages the loss over the whole
@@ -79,10 +137,28 @@ def train(
     seed : int, optional
         Seeds the noise and the DA group samples; with β = 0 and a scheme other than ``da`` the
         run is deterministic whatever the seed.
+    device, dtype : torch device (default CPU) and float32/float64 (default float64)
+    log_every : record the history every this many steps (0: never)
+    monitor : subspace (anything with ``.project``), optional
+        Also record the escape W2²(ν, P_#ν) from it in the history.
+    checkpoint_every, checkpoint_path : save a :class:`Checkpoint` every this many steps
+        (atomically, to ``checkpoint_path`` when given; the last one is on the result)
+    resume : Checkpoint or path, optional
+        Continue a run: ``batches`` is the same full sequence, training starts at the
+        checkpoint's step, and the result equals the uninterrupted run bit for bit.
+    progress : show a progress bar on stderr
 
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    InputError
+        Before the first step, for any malformed argument.
+    TrainingError
+        When particles or loss become non-finite; names the step and carries the last good
+        state as ``.particles`` and ``.checkpoint``.
 
     Examples
     --------
@@ -103,27 +179,36 @@ def train(
     if not isinstance(problem, Problem):
         raise InputError("train needs a symfix.Problem")
     for name, v in (("lr", lr), ("tau", tau), ("beta", beta)):
-        if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
             raise InputError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {v!r}")
+    for name, v in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise InputError(f"{name} must be an int >= 0, got {v!r}")
     dt, dev = _resolve(dtype, device)
-    theta = torch.as_tensor(np.asarray(particles0, dtype=np.float64), dtype=dt, device=dev).clone()
     D, d, c = problem.param_dim, problem.unit.d, problem.unit.c
+    settings = {"scheme": scheme, "lr": lr, "tau": tau, "beta": beta, "seed": seed, "dtype": str(dt), "D": D}
+    ckpt = _load_resume(resume, settings)
+    if ckpt is not None:
+        if particles0 is not None:
+            raise InputError("give particles0=None when resuming: the particles come from the checkpoint")
+        theta = torch.as_tensor(ckpt.particles, device=dev).clone()
+    else:
+        if particles0 is None:
+            raise InputError(f"particles0 must be an (N, {D}) array")
+        theta = torch.as_tensor(np.asarray(particles0, dtype=np.float64), dtype=dt, device=dev).clone()
     if theta.ndim != 2 or theta.shape[1] != D or theta.shape[0] == 0:
         raise InputError(f"particles0 must have shape (N, {D}), got {tuple(theta.shape)}")
     if not torch.isfinite(theta).all():
         raise InputError("particles0 contains NaN or inf")
-    batches = list(batches)
-    for k, b in enumerate(batches):
-        if not (isinstance(b, (tuple, list)) and len(b) == 2):
-            raise InputError(f"batch {k} must be a pair (x, y)")
-        x, y = (np.asarray(v) for v in b)
-        if x.ndim != 2 or x.shape[1] != d or y.ndim != 2 or y.shape[1] != c or x.shape[0] != y.shape[0] or x.shape[0] == 0:
-            raise InputError(f"batch {k}: expected x of shape (B, {d}) and y of shape (B, {c}), got {x.shape} and {y.shape}")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise InputError(f"batch {k} contains NaN or inf")
+    batches = _check_batches(batches, d, c)
+    start = 0 if ckpt is None else ckpt.step
+    if start > len(batches):
+        raise InputError(f"the checkpoint is at step {start} but only {len(batches)} batches were given")
     G = problem.group
     if scheme in ("da-orbit", "fa") and not G.is_finite:
         raise InputError(f"scheme {scheme!r} needs a finite group; {G!r} is infinite (use 'da' or 'ea')")
+    if monitor is not None and (not hasattr(monitor, "project") or getattr(monitor, "ambient_dim", D) != D):
+        raise InputError(f"monitor must be a subspace of R^{D} with .project (e.g. problem.fixed_subspace())")
     N = theta.shape[0]
     s = lr / N
     E = problem.fixed_subspace() if scheme == "ea" else None
@@ -131,6 +216,11 @@ def train(
     gen = torch.Generator(device=dev)
     gen.manual_seed(0 if seed is None else int(seed))
     np_rng = np.random.default_rng(seed)
+    history: list = []
+    if ckpt is not None:
+        gen.set_state(torch.as_tensor(ckpt.torch_state, dtype=torch.uint8))
+        np_rng.bit_generator.state = ckpt.numpy_state
+        history = [dict(h) for h in ckpt.history]
     orbit = None
     if scheme in ("da-orbit", "fa"):
         mats = [problem.matrices(g) for g in G.elements()]
@@ -138,11 +228,20 @@ def train(
             torch.as_tensor(np.stack([m[0] for m in mats]), dtype=dt, device=dev),
             torch.as_tensor(np.stack([m[1] for m in mats]), dtype=dt, device=dev),
         )
-    history = []
     unit = problem.unit
-    for step, (xb, yb) in enumerate(batches):
-        x = torch.as_tensor(np.asarray(xb, dtype=np.float64), dtype=dt, device=dev)
-        y = torch.as_tensor(np.asarray(yb, dtype=np.float64), dtype=dt, device=dev)
+    noise_scale = math.sqrt(2.0 * beta * s)
+
+    def state(step: int, th: Any) -> Checkpoint:
+        return Checkpoint(step, th.detach().cpu().numpy().copy(), gen.get_state().numpy().copy(),
+                          np_rng.bit_generator.state, tuple(dict(h) for h in history), settings)
+
+    last = state(start, theta) if checkpoint_every else None
+    steps = range(start, len(batches))
+    prev = theta
+    for step in _progress(steps, progress, f"train {scheme}"):
+        xb, yb = batches[step]
+        x = torch.as_tensor(xb, dtype=dt, device=dev)
+        y = torch.as_tensor(yb, dtype=dt, device=dev)
         if scheme == "da":
             gs = [G.sample(np_rng) for _ in range(x.shape[0])]
             A = torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in gs]), dtype=dt, device=dev)
@@ -153,19 +252,20 @@ def train(
             A, Bm = orbit  # type: ignore[misc]
             xg = torch.einsum("gij,bj->gbi", A, x).reshape(-1, d)
             yg = torch.einsum("gij,bj->gbi", Bm, y).reshape(-1, c)
-            loss = ((unit.forward(xg, th).mean(0) - yg) ** 2).sum(-1).mean()
+            loss = ((unit.mean_forward(xg, th) - yg) ** 2).sum(-1).mean()
         elif scheme == "fa":
             A, Bm = orbit  # type: ignore[misc]
             xg = torch.einsum("gij,bj->gbi", A, x).reshape(-1, d)
-            out = unit.forward(xg, th).mean(0).reshape(A.shape[0], x.shape[0], c)
+            out = unit.mean_forward(xg, th).reshape(A.shape[0], x.shape[0], c)
             q = torch.einsum("gji,gbj->bi", Bm, out) / A.shape[0]  # ρ̂_g^{-1} = ρ̂_gᵀ
             loss = ((q - y) ** 2).sum(-1).mean()
         else:
-            loss = ((unit.forward(x, th).mean(0) - y) ** 2).sum(-1).mean()
+            loss = ((unit.mean_forward(x, th) - y) ** 2).sum(-1).mean()
         (grad,) = torch.autograd.grad(loss, th)
-        lval = float(loss.detach())
         with torch.no_grad():
-            drift = N * grad + 2.0 * tau * theta
+            drift = grad.mul_(N)
+            if tau:
+                drift.add_(theta, alpha=2.0 * tau)
             if E is not None:
                 drift = E.project(drift)
             new = theta - s * drift
@@ -173,15 +273,75 @@ def train(
                 xi = torch.randn(theta.shape, generator=gen, dtype=dt, device=dev)
                 if noise_space is not None:
                     xi = noise_space.project(xi)
-                new = new + math.sqrt(2.0 * beta * s) * xi
-        if not torch.isfinite(new).all() or not math.isfinite(lval):
-            err = TrainingError(
-                f"non-finite particles or loss at step {step} (loss {lval:.3g}); lower lr, "
-                "or check the data scale. The particles before this step are in the error's .particles"
-            )
-            err.particles = theta.detach().cpu().double().numpy().copy()  # type: ignore[attr-defined]
-            raise err
-        theta = new
+                new.add_(xi, alpha=noise_scale)
+        lval = float(loss.detach())
+        if not math.isfinite(lval):
+            raise _failure(step, lval, theta, prev, last)
         if log_every and step % log_every == 0:
-            history.append({"step": step, "loss": lval})
-    return TrainResult(theta.detach().cpu().double().numpy().copy(), history, len(batches))
+            entry = {"step": step, "loss": lval}
+            if monitor is not None:
+                off = new - monitor.project(new)
+                entry["escape"] = float((off * off).sum(-1).mean())
+            history.append(entry)
+        prev, theta = theta, new
+        if checkpoint_every and (step + 1) % checkpoint_every == 0:
+            if not torch.isfinite(theta).all():
+                raise _failure(step, lval, theta, prev, last)
+            last = state(step + 1, theta)
+            if checkpoint_path is not None:
+                last.save(checkpoint_path)
+    if not torch.isfinite(theta).all():
+        raise _failure(len(batches) - 1, float("nan"), theta, prev, last)
+    final = state(len(batches), theta)
+    return TrainResult(theta.detach().cpu().double().numpy().copy(), history, len(batches), final)
+
+
+def _failure(step: int, lval: float, theta: Any, prev: Any, last: Checkpoint | None) -> TrainingError:
+    import torch
+
+    good = theta if torch.isfinite(theta).all() else prev
+    err = TrainingError(
+        f"non-finite particles or loss at step {step} (loss {lval:.3g}); lower lr, or check the data "
+        "scale. The last good particles are in the error's .particles (and the last checkpoint in .checkpoint)"
+    )
+    err.particles = good.detach().cpu().double().numpy().copy()  # type: ignore[attr-defined]
+    err.checkpoint = last  # type: ignore[attr-defined]
+    return err
+
+
+def _load_resume(resume: Any, settings: dict) -> Checkpoint | None:
+    if resume is None:
+        return None
+    ckpt = resume if isinstance(resume, Checkpoint) else Checkpoint.load(resume)
+    diff = {k: (ckpt.settings.get(k), v) for k, v in settings.items() if ckpt.settings.get(k) != v}
+    if diff:
+        what = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+        raise InputError(f"cannot resume with different settings ({what}); pass the settings of the original run")
+    return ckpt
+
+
+def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int) -> list:
+    if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
+        raise InputError("batches must be an iterable of (x, y) pairs")
+    out = []
+    for k, b in enumerate(batches):
+        if not (isinstance(b, (tuple, list)) and len(b) == 2):
+            raise InputError(f"batch {k} must be a pair (x, y)")
+        try:
+            x, y = (np.asarray(v, dtype=np.float64) for v in b)
+        except (TypeError, ValueError):
+            raise InputError(f"batch {k}: x and y must be numeric arrays") from None
+        if x.ndim != 2 or x.shape[1] != d or y.ndim != 2 or y.shape[1] != c or x.shape[0] != y.shape[0] or x.shape[0] == 0:
+            raise InputError(f"batch {k}: expected x of shape (B, {d}) and y of shape (B, {c}), got {x.shape} and {y.shape}")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise InputError(f"batch {k} contains NaN or inf")
+        out.append((x, y))
+    return out
+
+
+def _progress(it: Any, show: bool, desc: str) -> Any:
+    if not show:
+        return it
+    from .._progress import progress
+
+    return progress(it, desc)

@@ -205,8 +205,9 @@ def as_operator(obj: Any, where: str = "generator") -> Operator:
         return _monomial_or(obj)
     if isinstance(obj, sympy.MatrixBase):
         _check_square(obj.shape, where)
-        if all(x.is_Rational for x in obj.values()):
-            return _monomial_or(DomainMatrix.from_Matrix(obj).convert_to(QQ))
+        dm = obj.to_DM()  # sympy keeps rational matrices over ZZ/QQ already: no per-entry work
+        if dm.domain.is_ZZ or dm.domain.is_QQ:
+            return _monomial_or(dm.convert_to(QQ))
         return _monomial_or(to_domain_matrix(obj.tolist()))
     if _is_permutation_list(obj):
         return _perm_from_images(obj, where)
@@ -285,8 +286,10 @@ def _monomial_or(dm: DomainMatrix | None, dense: np.ndarray | None = None) -> Op
         return int_array_to_domain(dense)
     assert dm is not None
     if dm.domain == QQ or dm.domain.is_ZZ:
-        dok = dm.to_dok()
         n = dm.shape[0]
+        if dm.nnz() != n:
+            return dm.convert_to(QQ)
+        dok = dm.to_dok()
         if len(dok) == n:
             rows = np.full(n, -1, dtype=np.int64)
             sign = np.zeros(n, dtype=np.int8)

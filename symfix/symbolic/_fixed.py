@@ -198,18 +198,19 @@ def fixed_point_subspace(
     dims = {op_dim(o) for o in ops + lies}
     if len(dims) != 1:
         raise InputError(f"generators act on spaces of different dimensions {sorted(dims)}; they must all be D x D")
+    blocks: dict[int, Any] = {}  # integer forms of dense rational generators, shared with the solve
     for k, o in enumerate(ops):
-        _check_invertible(o, f"generator {k}")
-    return solve(ops, lies, dims.pop(), method=method, rtol=rtol)
+        _check_invertible(o, f"generator {k}", blocks)
+    return solve(ops, lies, dims.pop(), method=method, rtol=rtol, _blocks=blocks)
 
 
-def _check_invertible(op: Operator, where: str) -> None:
+def _check_invertible(op: Operator, where: str, blocks: dict[int, Any] | None = None) -> None:
     from .._errors import GroupError
 
     if isinstance(op, SignedPerm):
         return
     if isinstance(op, DomainMatrix):
-        singular = _exact_singular(op)
+        singular = _exact_singular(op, blocks)
     else:
         s = np.linalg.svd(op, compute_uv=False)
         singular = s[-1] <= 1e-12 * s[0]
@@ -217,26 +218,30 @@ def _check_invertible(op: Operator, where: str) -> None:
         raise GroupError(f"{where} is singular, so it is not a group element; generators must be invertible (e.g. orthogonal)")
 
 
-def _exact_singular(m: DomainMatrix) -> bool:
+def _exact_singular(m: DomainMatrix, blocks: dict[int, Any] | None = None) -> bool:
     """Exact singularity test: det mod a large prime first (non-zero proves invertibility)."""
     if m.domain.is_QQ or m.domain.is_ZZ:
-        try:
-            import flint
+        import flint
 
-            _, z = m.to_field().clear_denoms()
-            p = 2**61 - 1
-            n = m.shape[0]
-            mod = flint.nmod_mat(n, n, p)
-            for (i, j), v in z.to_sparse().to_dok().items():
-                mod[i, j] = int(v) % p
-            if mod.det() != 0:
-                return False
-        except ImportError:  # pragma: no cover - python-flint is a dependency
-            pass
+        from ._modular import integer_block
+
+        z = integer_block(m)
+        if blocks is not None:
+            blocks[id(m)] = z
+        if flint.nmod_mat(z[0], 2**61 - 1).det() != 0:  # non-zero mod p proves det != 0
+            return False
     return m.to_field().rank() < m.shape[0]
 
 
-def solve(ops: Sequence[Operator], lies: Sequence[Operator], D: int, *, method: str = "auto", rtol: float = 1e-10) -> FixedSubspace:
+def solve(
+    ops: Sequence[Operator],
+    lies: Sequence[Operator],
+    D: int,
+    *,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    _blocks: dict[int, Any] | None = None,
+) -> FixedSubspace:
     """Dispatch on operator kinds (already parsed and checked)."""
     all_perm = all(isinstance(o, SignedPerm) for o in ops) and not lies
     any_float = any(isinstance(o, np.ndarray) for o in list(ops) + list(lies))
@@ -249,8 +254,8 @@ def solve(ops: Sequence[Operator], lies: Sequence[Operator], D: int, *, method: 
     if method == "exact":
         if any_float:
             raise InputError("method='exact' needs exact input (ints, Fractions, strings); float arrays use 'numeric'")
-        rows = [_minus_identity(op_to_domain(o)) for o in ops] + [op_to_domain(a) for a in lies]
-        return exact_subspace(rows, D, method="exact")
+        rows = [op_to_domain(o) for o in ops] + [op_to_domain(a) for a in lies]
+        return exact_subspace(rows, D, method="exact", shifted=len(ops), blocks=_blocks)
     return numeric_subspace(ops, lies, D, rtol=rtol)
 
 
@@ -324,46 +329,82 @@ def _minus_identity(m: DomainMatrix) -> DomainMatrix:
     return m.to_field() - DomainMatrix.eye(m.shape[0], m.domain).to_field()
 
 
-def exact_subspace(constraints: Sequence[DomainMatrix], D: int, *, method: str) -> FixedSubspace:
-    """Null space of stacked exact constraint matrices, as a primitive integer (or algebraic) basis."""
+def exact_subspace(
+    constraints: Sequence[DomainMatrix],
+    D: int,
+    *,
+    method: str,
+    shifted: int = 0,
+    blocks: dict[int, Any] | None = None,
+) -> FixedSubspace:
+    """Null space of stacked exact constraint matrices, as a primitive integer (or algebraic) basis.
+
+    The first ``shifted`` constraints C stand for C - I (group generators); the rest are used
+    as given (Lie-algebra images, Sylvester rows). Dense rational constraints go to the
+    multi-modular solver, the others to sympy's sparse elimination over the field. ``blocks``
+    may hold integer forms (d C, d) already computed, keyed by ``id(C)``.
+    """
     if not constraints:
         basis = sp.identity(D, dtype=np.int64, format="csc")
         return FixedSubspace(basis=sp.csc_array(basis), dim=D, ambient_dim=D, exact=True, method=method)
     dom = reduce(lambda a, b: a.unify(b), [c.domain for c in constraints])
-    cs = [c.convert_to(dom) for c in constraints]
-    nnz = sum(c.nnz() for c in cs)
-    nrows = sum(c.shape[0] for c in cs)
+    nnz = sum(c.nnz() for c in constraints)
+    nrows = sum(c.shape[0] for c in constraints)
     sparse = nnz < 0.05 * nrows * D and D > 64
-    if sparse:
-        cs = [c.to_sparse() for c in cs]
-    else:
-        cs = [c.to_dense() for c in cs]
+    rational = dom.is_QQ or dom.is_ZZ
+    if rational and not sparse:
+        vecs = _modular_vectors(constraints, shifted, blocks or {})
+        if vecs is not None:
+            return _integer_basis(vecs, D, method)
+    cs = [_minus_identity(c) if k < shifted else c for k, c in enumerate(constraints)]
+    cs = [c.convert_to(dom) for c in cs]
+    cs = [c.to_sparse() if sparse else c.to_dense() for c in cs]
     stacked = DomainMatrix.vstack(*cs) if len(cs) > 1 else cs[0]
     null = stacked.to_field().nullspace()  # rows are basis vectors, reduced form on free variables
-    k = null.shape[0]
-    if dom.is_QQ or dom.is_ZZ:
-        rows, cols, vals = [], [], []
-        for c, vec in _rows_dok(null):
-            den = math.lcm(*[int(v.denominator) for v in vec.values()]) if vec else 1
-            ints = {j: int(v.numerator) * (den // int(v.denominator)) for j, v in vec.items()}
-            g = math.gcd(*ints.values()) if ints else 1
-            lead = ints[min(ints)] if ints else 1
-            s = -1 if lead < 0 else 1
-            for j, v in ints.items():
-                rows.append(j)
-                cols.append(c)
-                vals.append(s * v // g)
-        big = any(abs(v) >= 2**62 for v in vals)
-        if big:
-            M = sympy.zeros(D, k)
-            for r, c, v in zip(rows, cols, vals):
-                M[r, c] = v
-            basis: Any = M
-        else:
-            basis = sp.csc_array((np.array(vals, dtype=np.int64), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))), shape=(D, k))
-        return FixedSubspace(basis=basis, dim=k, ambient_dim=D, exact=True, method=method)
-    M = null.to_Matrix().T
-    return FixedSubspace(basis=M, dim=k, ambient_dim=D, exact=True, method=method)
+    if not rational:
+        return FixedSubspace(basis=null.to_Matrix().T, dim=null.shape[0], ambient_dim=D, exact=True, method=method)
+    vecs = []
+    for _, vec in _rows_dok(null):
+        den = math.lcm(*[int(v.denominator) for v in vec.values()]) if vec else 1
+        vecs.append({j: int(v.numerator) * (den // int(v.denominator)) for j, v in vec.items()})
+    return _integer_basis(vecs, D, method)
+
+
+def _modular_vectors(constraints: Sequence[DomainMatrix], shifted: int, known: dict[int, Any]) -> list[dict[int, int]] | None:
+    """Dense rational constraints: multi-modular null space, certified exactly (see _modular)."""
+    from ._modular import integer_block, minus_identity, nullspace_blocks
+
+    blocks = []
+    for k, c in enumerate(constraints):
+        Z, d = known[id(c)] if id(c) in known else integer_block(c)
+        blocks.append(minus_identity(Z, d) if k < shifted else Z)
+    rows = nullspace_blocks(blocks)
+    if rows is None:
+        return None
+    return [{j: v for j, v in enumerate(row) if v} for row in rows]
+
+
+def _integer_basis(vecs: list[dict[int, int]], D: int, method: str) -> FixedSubspace:
+    """Primitive integer columns, first non-zero entry positive; int64 sparse when it fits."""
+    k = len(vecs)
+    rows, cols, vals = [], [], []
+    for c, ints in enumerate(vecs):
+        g = math.gcd(*ints.values()) if ints else 1
+        lead = ints[min(ints)] if ints else 1
+        s = -1 if lead < 0 else 1
+        for j, v in ints.items():
+            rows.append(j)
+            cols.append(c)
+            vals.append(s * v // g)
+    big = any(abs(v) >= 2**62 for v in vals)
+    if big:
+        M = sympy.zeros(D, k)
+        for r, c, v in zip(rows, cols, vals):
+            M[r, c] = v
+        basis: Any = M
+    else:
+        basis = sp.csc_array((np.array(vals, dtype=np.int64), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))), shape=(D, k))
+    return FixedSubspace(basis=basis, dim=k, ambient_dim=D, exact=True, method=method)
 
 
 def _rows_dok(null: DomainMatrix):

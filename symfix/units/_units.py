@@ -64,6 +64,10 @@ class Unit:
         """Outputs σ_*(x_b, θ_n), shape (N, B, c), for x of shape (B, d) and θ of shape (N, D)."""
         raise NotImplementedError
 
+    def mean_forward(self, x: Any, theta: Any) -> Any:
+        """The mean-field model Φ(x_b) = (1/N) Σ_n σ_*(x_b, θ_n), shape (B, c)."""
+        return self.forward(x, theta).mean(0)
+
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:  # pragma: no cover
         """M_g θ for particles θ (N, D), given the matrices ρ_g, ρ̂_g (and hidden-layer ρ_l(g))."""
         raise NotImplementedError
@@ -96,6 +100,13 @@ class Neuron(Unit):
         a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d]
         h = self.sigma(x @ w.T + b)  # (B, N)
         return _einsum("bn,nc->nbc", h, a)
+
+    def mean_forward(self, x: Any, theta: Any) -> Any:
+        """(1/N) σ(x Wᵀ + b) a: one matrix product, no (N, B, c) intermediate."""
+        self._check_x_theta(x, theta)
+        c, d = self.c, self.d
+        a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d]
+        return (self.sigma(x @ w.T + b) @ a) / theta.shape[0]
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         c, d = self.c, self.d
