@@ -191,16 +191,16 @@ def train(
     if ckpt is not None:
         if particles0 is not None:
             raise InputError("give particles0=None when resuming: the particles come from the checkpoint")
-        theta = torch.as_tensor(ckpt.particles, device=dev).clone()
+        theta = _column_major(torch.as_tensor(ckpt.particles, device=dev))
     else:
         if particles0 is None:
             raise InputError(f"particles0 must be an (N, {D}) array")
-        theta = torch.as_tensor(np.asarray(particles0, dtype=np.float64), dtype=dt, device=dev).clone()
+        theta = _column_major(torch.as_tensor(np.asarray(particles0, dtype=np.float64), dtype=dt, device=dev))
     if theta.ndim != 2 or theta.shape[1] != D or theta.shape[0] == 0:
         raise InputError(f"particles0 must have shape (N, {D}), got {tuple(theta.shape)}")
     if not torch.isfinite(theta).all():
         raise InputError("particles0 contains NaN or inf")
-    batches = _check_batches(batches, d, c)
+    batches = _check_batches(batches, d, c, dt, dev)
     start = 0 if ckpt is None else ckpt.step
     if start > len(batches):
         raise InputError(f"the checkpoint is at step {start} but only {len(batches)} batches were given")
@@ -239,9 +239,7 @@ def train(
     steps = range(start, len(batches))
     prev = theta
     for step in _progress(steps, progress, f"train {scheme}"):
-        xb, yb = batches[step]
-        x = torch.as_tensor(xb, dtype=dt, device=dev)
-        y = torch.as_tensor(yb, dtype=dt, device=dev)
+        x, y = batches[step]
         if scheme == "da":
             gs = [G.sample(np_rng) for _ in range(x.shape[0])]
             A = torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in gs]), dtype=dt, device=dev)
@@ -268,7 +266,8 @@ def train(
                 drift.add_(theta, alpha=2.0 * tau)
             if E is not None:
                 drift = E.project(drift)
-            new = theta - s * drift
+            new = theta.clone()  # keeps the parameter-major layout of theta
+            new.add_(drift, alpha=-s)
             if beta > 0:
                 xi = torch.randn(theta.shape, generator=gen, dtype=dt, device=dev)
                 if noise_space is not None:
@@ -296,6 +295,15 @@ def train(
     return TrainResult(theta.detach().cpu().double().numpy().copy(), history, len(batches), final)
 
 
+def _column_major(t: Any) -> Any:
+    """A copy of the (N, D) particles stored parameter-major, as the transpose of a contiguous
+    (D, N) tensor: each parameter block (e.g. all w's) is then contiguous across particles,
+    which is the layout the unit's matrix products want (measured in benchmarks/bench_train.py)."""
+    if t.ndim != 2:
+        return t.clone()
+    return t.T.contiguous().T
+
+
 def _failure(step: int, lval: float, theta: Any, prev: Any, last: Checkpoint | None) -> TrainingError:
     import torch
 
@@ -320,7 +328,10 @@ def _load_resume(resume: Any, settings: dict) -> Checkpoint | None:
     return ckpt
 
 
-def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int) -> list:
+def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int, dt: Any, dev: Any) -> list:
+    """Validate every batch before the first step and convert it once to the training dtype."""
+    import torch
+
     if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
         raise InputError("batches must be an iterable of (x, y) pairs")
     out = []
@@ -328,12 +339,14 @@ def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int) -> list:
         if not (isinstance(b, (tuple, list)) and len(b) == 2):
             raise InputError(f"batch {k} must be a pair (x, y)")
         try:
-            x, y = (np.asarray(v, dtype=np.float64) for v in b)
-        except (TypeError, ValueError):
+            x, y = (torch.as_tensor(v, dtype=dt, device=dev) for v in b)
+        except (TypeError, ValueError, RuntimeError):
             raise InputError(f"batch {k}: x and y must be numeric arrays") from None
         if x.ndim != 2 or x.shape[1] != d or y.ndim != 2 or y.shape[1] != c or x.shape[0] != y.shape[0] or x.shape[0] == 0:
-            raise InputError(f"batch {k}: expected x of shape (B, {d}) and y of shape (B, {c}), got {x.shape} and {y.shape}")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise InputError(
+                f"batch {k}: expected x of shape (B, {d}) and y of shape (B, {c}), got {tuple(x.shape)} and {tuple(y.shape)}"
+            )
+        if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
             raise InputError(f"batch {k} contains NaN or inf")
         out.append((x, y))
     return out

@@ -97,16 +97,16 @@ class Neuron(Unit):
     def forward(self, x: Any, theta: Any) -> Any:
         self._check_x_theta(x, theta)
         c, d = self.c, self.d
-        a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d]
-        h = self.sigma(x @ w.T + b)  # (B, N)
+        a, w, b = _split_cols(theta, (c, d, 1))
+        h = self.sigma(x @ w.T + b[:, 0])  # (B, N)
         return _einsum("bn,nc->nbc", h, a)
 
     def mean_forward(self, x: Any, theta: Any) -> Any:
         """(1/N) σ(x Wᵀ + b) a: one matrix product, no (N, B, c) intermediate."""
         self._check_x_theta(x, theta)
         c, d = self.c, self.d
-        a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d]
-        return (self.sigma(x @ w.T + b) @ a) / theta.shape[0]
+        a, w, b = _split_cols(theta, (c, d, 1))
+        return (self.sigma(x @ w.T + b[:, 0]) @ a) / theta.shape[0]
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         c, d = self.c, self.d
@@ -230,6 +230,18 @@ def _inv_t(m: Any) -> Any:
 
         return torch.linalg.inv(m).T
     return np.linalg.inv(m).T
+
+
+def _split_cols(theta: Any, sizes: Sequence[int]) -> list[Any]:
+    """Column blocks of θ; in torch one split op, whose backward is a single concatenation
+    (slicing three times would allocate three full-size zero gradients)."""
+    if is_torch(theta):
+        return list(theta.split(list(sizes), dim=1))
+    out, k = [], 0
+    for n in sizes:
+        out.append(theta[:, k : k + n])
+        k += n
+    return out
 
 
 def _cat(parts: Sequence[Any]) -> Any:
