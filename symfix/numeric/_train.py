@@ -245,23 +245,14 @@ def train(
             A = torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in gs]), dtype=dt, device=dev)
             Bm = torch.as_tensor(np.stack([problem.rho_out.matrix(g) for g in gs]), dtype=dt, device=dev)
             x, y = torch.einsum("bij,bj->bi", A, x), torch.einsum("bij,bj->bi", Bm, y)
-        th = theta.detach().requires_grad_(True)
-        if scheme == "da-orbit":
+        if scheme in ("da-orbit", "fa"):
             A, Bm = orbit  # type: ignore[misc]
-            xg = torch.einsum("gij,bj->gbi", A, x).reshape(-1, d)
-            yg = torch.einsum("gij,bj->gbi", Bm, y).reshape(-1, c)
-            loss = ((unit.mean_forward(xg, th) - yg) ** 2).sum(-1).mean()
-        elif scheme == "fa":
-            A, Bm = orbit  # type: ignore[misc]
-            xg = torch.einsum("gij,bj->gbi", A, x).reshape(-1, d)
-            out = unit.mean_forward(xg, th).reshape(A.shape[0], x.shape[0], c)
-            q = torch.einsum("gji,gbj->bi", Bm, out) / A.shape[0]  # ρ̂_g^{-1} = ρ̂_gᵀ
-            loss = ((q - y) ** 2).sum(-1).mean()
+            xin = torch.einsum("gij,bj->gbi", A, x).reshape(-1, d)
+            dloss = _fa_loss(Bm, y) if scheme == "fa" else _square_loss(torch.einsum("gij,bj->gbi", Bm, y).reshape(-1, c))
         else:
-            loss = ((unit.mean_forward(x, th) - y) ** 2).sum(-1).mean()
-        (grad,) = torch.autograd.grad(loss, th)
+            xin, dloss = x, _square_loss(y)
+        loss, drift = unit.mean_value_and_grad(xin, theta, dloss)
         with torch.no_grad():
-            drift = grad.mul_(N)
             if tau:
                 drift.add_(theta, alpha=2.0 * tau)
             if E is not None:
@@ -293,6 +284,33 @@ def train(
         raise _failure(len(batches) - 1, float("nan"), theta, prev, last)
     final = state(len(batches), theta)
     return TrainResult(theta.detach().cpu().double().numpy().copy(), history, len(batches), final)
+
+
+def _square_loss(y: Any) -> Any:
+    """L = mean_b ||Φ_b − y_b||²: returns (∂L/∂Φ, L)."""
+
+    def dloss(phi: Any) -> tuple[Any, Any]:
+        diff = phi - y
+        return diff * (2.0 / y.shape[0]), (diff * diff).sum() / y.shape[0]
+
+    return dloss
+
+
+def _fa_loss(Bm: Any, y: Any) -> Any:
+    """L = mean_b ||q_b − y_b||² for the averaged model q_b = (1/|G|) Σ_g ρ̂_gᵀ Φ(ρ_g x_b), with Φ
+    evaluated on the stacked inputs (|G| B, c): returns (∂L/∂Φ, L)."""
+    import torch
+
+    n_g, B = Bm.shape[0], y.shape[0]
+
+    def dloss(phi: Any) -> tuple[Any, Any]:
+        out = phi.reshape(n_g, B, -1)
+        q = torch.einsum("gji,gbj->bi", Bm, out) / n_g  # ρ̂_g^{-1} = ρ̂_gᵀ
+        diff = q - y
+        R = torch.einsum("gji,bi->gbj", Bm, diff) * (2.0 / (n_g * B))
+        return R.reshape(n_g * B, -1), (diff * diff).sum() / B
+
+    return dloss
 
 
 def _column_major(t: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["resolve_activation", "is_torch", "ACTIVATIONS", "ODD", "ENTRYWISE"]
+__all__ = ["resolve_activation", "resolve_forward_backward", "is_torch", "ACTIVATIONS", "ODD", "ENTRYWISE"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softplus", "sin")
 ODD = frozenset({"tanh", "identity", "sin"})
@@ -70,3 +70,61 @@ def resolve_activation(act: Any) -> Callable[[Any], Any]:
     if callable(act):
         return act
     raise InputError(f"activation must be a name ({', '.join(ACTIVATIONS)}) or a callable, got {type(act).__name__}")
+
+
+# Closed-form backward passes for the trainer (torch only): ``forward(pre)`` returns the value
+# h = σ(pre) (possibly computed in place, ``pre`` is then consumed) and ``backward(u)`` returns
+# u ⊙ σ'(pre), using torch's fused kernels where they exist.
+
+
+def _fwd_bwd_tanh(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    import torch
+
+    h = pre.tanh_()
+    return h, lambda u: torch.ops.aten.tanh_backward(u, h)
+
+
+def _fwd_bwd_sigmoid(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    import torch
+
+    h = pre.sigmoid_()
+    return h, lambda u: torch.ops.aten.sigmoid_backward(u, h)
+
+
+def _fwd_bwd_relu(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    import torch
+
+    h = pre.relu_()
+    return h, lambda u: torch.ops.aten.threshold_backward(u, h, 0.0)
+
+
+def _fwd_bwd_identity(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    return pre, lambda u: u
+
+
+def _fwd_bwd_softplus(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    import torch
+
+    h = torch.nn.functional.softplus(pre)
+    return h, lambda u: u.mul_(pre.sigmoid())
+
+
+def _fwd_bwd_sin(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
+    h = pre.sin()
+    return h, lambda u: u.mul_(pre.cos())
+
+
+_FWD_BWD: dict[str, Callable[[Any], tuple[Any, Callable[[Any], Any]]]] = {
+    "sigmoid": _fwd_bwd_sigmoid,
+    "tanh": _fwd_bwd_tanh,
+    "relu": _fwd_bwd_relu,
+    "identity": _fwd_bwd_identity,
+    "softplus": _fwd_bwd_softplus,
+    "sin": _fwd_bwd_sin,
+}
+
+
+def resolve_forward_backward(act: Any) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]] | None:
+    """The closed-form (forward, backward) pair for a named activation; None for a callable
+    (the trainer then differentiates it with autograd)."""
+    return _FWD_BWD.get(act) if isinstance(act, str) else None

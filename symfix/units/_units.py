@@ -16,7 +16,7 @@ import numpy as np
 
 from .._errors import InputError
 from ..symbolic._reps import Rep, hom, trivial
-from ._activations import is_torch, resolve_activation
+from ._activations import is_torch, resolve_activation, resolve_forward_backward
 
 __all__ = ["Unit", "Neuron", "MatrixUnit", "MLP", "neuron", "matrix_unit", "mlp"]
 
@@ -68,6 +68,21 @@ class Unit:
         """The mean-field model Φ(x_b) = (1/N) Σ_n σ_*(x_b, θ_n), shape (B, c)."""
         return self.forward(x, theta).mean(0)
 
+    def mean_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Loss and N ∂L/∂θ (N, D) for a loss L(Φ(x)) whose gradient in Φ is given (torch).
+
+        ``dloss(phi)`` returns (R, loss) with R = ∂L/∂Φ of shape (B, c). Then
+        N ∂L/∂θ_n = Σ_b Dσ_*(x_b, θ_n)ᵀ R_b. This default uses autograd; units with a named
+        entrywise activation override it with the closed form.
+        """
+        import torch
+
+        th = theta.detach().requires_grad_(True)
+        phi = self.mean_forward(x, th)
+        R, loss = dloss(phi.detach())
+        (g,) = torch.autograd.grad(phi, th, R)
+        return loss, g.mul_(theta.shape[0])
+
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:  # pragma: no cover
         """M_g θ for particles θ (N, D), given the matrices ρ_g, ρ̂_g (and hidden-layer ρ_l(g))."""
         raise NotImplementedError
@@ -108,6 +123,25 @@ class Neuron(Unit):
         a, w, b = _split_cols(theta, (c, d, 1))
         return (self.sigma(x @ w.T + b[:, 0]) @ a) / theta.shape[0]
 
+    def mean_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Closed form: with pre = x wᵀ + b, h = σ(pre), u = (R aᵀ) ⊙ σ'(pre), the gradient blocks
+        are hᵀR (a), uᵀx (w) and Σ_b u (b); written straight into a parameter-major (D, N) buffer."""
+        fb = resolve_forward_backward(self.activation)
+        if fb is None:
+            return super().mean_value_and_grad(x, theta, dloss)
+        import torch
+
+        c, d, N = self.c, self.d, theta.shape[0]
+        a, w, b = _split_cols(theta, (c, d, 1))
+        h, backward = fb(torch.addmm(b[:, 0], x, w.T))  # (B, N)
+        R, loss = dloss((h @ a) / N)
+        u = backward(R @ a.T)
+        out = torch.empty((self.param_dim, N), dtype=theta.dtype, device=theta.device)
+        torch.mm(R.T, h, out=out[:c])
+        torch.mm(x.T, u, out=out[c : c + d])
+        torch.sum(u, dim=0, out=out[c + d])
+        return loss, out.T
+
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         c, d = self.c, self.d
         a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d :]
@@ -135,6 +169,21 @@ class MatrixUnit(Unit):
         self._check_x_theta(x, theta)
         z = theta.reshape(theta.shape[0], self.c, self.d)
         return self.sigma(_einsum("ncd,bd->nbc", z, x))
+
+    def mean_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Closed form: N ∂L/∂z_n = Σ_b (R_b ⊙ σ'(z_n x_b)) x_bᵀ."""
+        fb = resolve_forward_backward(self.activation)
+        if fb is None:
+            return super().mean_value_and_grad(x, theta, dloss)
+        import torch
+
+        N = theta.shape[0]
+        z = theta.reshape(N, self.c, self.d)
+        h, backward = fb(torch.einsum("ncd,bd->nbc", z, x))
+        R, loss = dloss(h.mean(0))
+        v = backward(R.expand(N, -1, -1).contiguous())
+        g = torch.einsum("nbc,bd->ncd", v, x)
+        return loss, g.reshape(N, self.param_dim)
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         z = theta.reshape(theta.shape[0], self.c, self.d)
