@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from typing import Any, Sequence
 
 from ._errors import SymfixError
@@ -16,18 +15,9 @@ __all__ = ["main"]
 
 def _write_atomic(path: str, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename, so nothing is left half-written."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise SymfixError(f"cannot write {path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symfix-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from ._io import write_text
+
+    write_text(path, text)
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:

@@ -171,7 +171,8 @@ def same_n_floor(sampler: Callable[[np.random.Generator], np.ndarray], *, seeds:
 
 
 def population_risk(problem: Any, particles: Any, x: Any, y: Any, *, scheme: str = "vanilla") -> float:
-    """mean ||Φ(x) − y||² on held-out samples; ``scheme="fa"`` evaluates the averaged model Q_G Φ."""
+    """mean ||Φ(x) − y||² on held-out samples; ``scheme="fa"`` evaluates the averaged model Q_G Φ
+    (exact for finite G, the group's 16-element quadrature for Lie groups)."""
     th = _cloud(particles, "particles")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -179,7 +180,8 @@ def population_risk(problem: Any, particles: Any, x: Any, y: Any, *, scheme: str
     if x.ndim != 2 or x.shape[1] != u.d or y.shape != (x.shape[0], u.c):
         raise InputError(f"expected x of shape (n, {u.d}) and y of shape (n, {u.c}), got {x.shape} and {y.shape}")
     if scheme == "fa":
-        mats = [problem.matrices(g) for g in problem.group.elements()]
+        G = problem.group
+        mats = [problem.matrices(g) for g in (G.elements() if G.is_finite else G.quadrature(16))]
         out = sum(u.forward(x @ A.T, th).mean(0) @ B for A, B, _ in mats) / len(mats)
     else:
         out = u.forward(x, th).mean(0)

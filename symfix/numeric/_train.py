@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -26,6 +25,7 @@ from ..symbolic._fixed import FixedSubspace
 __all__ = ["train", "TrainResult", "Checkpoint", "TrainingError", "SCHEMES"]
 
 SCHEMES = ("vanilla", "da", "da-orbit", "fa", "ea")
+DA_TABLE_MAX = 5040  # finite groups up to this order sample DA elements from a precomputed table
 
 
 class TrainingError(SymfixError, FloatingPointError):
@@ -51,18 +51,15 @@ class Checkpoint:
     settings: dict
 
     def save(self, path: str | os.PathLike) -> None:
-        path = os.fspath(path)
+        from .._io import write_with
+
         meta = {"step": self.step, "numpy_state": self.numpy_state, "history": list(self.history), "settings": self.settings}
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
                 np.savez(f, particles=self.particles, torch_state=self.torch_state, meta=np.array(json.dumps(meta)))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        write_with(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Checkpoint":
@@ -119,6 +116,7 @@ def train(
     checkpoint_path: str | os.PathLike | None = None,
     resume: Checkpoint | str | os.PathLike | None = None,
     progress: bool = False,
+    quadrature: int = 16,
 ) -> TrainResult:
     """Run mean-field SGD from explicit particles over an explicit sequence of batches.
 
@@ -129,8 +127,10 @@ def train(
     batches : iterable of (x, y) with x of shape (B, d) and y of shape (B, c); one step each
     scheme : {"vanilla", "da", "da-orbit", "fa", "ea"}
         ``da`` draws one Haar-uniform g per sample; ``da-orbit`` averages the loss over the whole
-        orbit (finite G); ``fa`` trains the averaged model Q_G Φ (finite G); ``ea`` projects
-        gradients and noise onto E^G.
+        orbit; ``fa`` trains the averaged model Q_G Φ; ``ea`` projects gradients and noise onto
+        E^G. For a compact Lie group, ``da-orbit`` and ``fa`` replace the Haar average by the
+        group's ``quadrature(quadrature)`` (SO(2): equally spaced rotations, exact for
+        trigonometric polynomials of degree < quadrature; others: fixed Haar samples).
     lr, tau, beta : step size (per-particle step lr/N), penalty weight, temperature
     noise_subspace : FixedSubspace, optional
         Project the noise ξ onto this subspace (``ea`` always projects onto E^G).
@@ -147,6 +147,7 @@ def train(
         Continue a run: ``batches`` is the same full sequence, training starts at the
         checkpoint's step, and the result equals the uninterrupted run bit for bit.
     progress : show a progress bar on stderr
+    quadrature : number of elements standing in for the Haar average (Lie groups, da-orbit/fa)
 
     Returns
     -------
@@ -205,8 +206,10 @@ def train(
     if start > len(batches):
         raise InputError(f"the checkpoint is at step {start} but only {len(batches)} batches were given")
     G = problem.group
-    if scheme in ("da-orbit", "fa") and not G.is_finite:
-        raise InputError(f"scheme {scheme!r} needs a finite group; {G!r} is infinite (use 'da' or 'ea')")
+    if scheme in ("da-orbit", "fa") and not G.is_finite and not hasattr(G, "quadrature"):
+        raise InputError(f"scheme {scheme!r} needs a finite group or a compact Lie group; {G!r} is neither")
+    if not isinstance(quadrature, int) or isinstance(quadrature, bool) or quadrature < 1:
+        raise InputError(f"quadrature must be an int >= 1, got {quadrature!r}")
     if monitor is not None and (not hasattr(monitor, "project") or getattr(monitor, "ambient_dim", D) != D):
         raise InputError(f"monitor must be a subspace of R^{D} with .project (e.g. problem.fixed_subspace())")
     N = theta.shape[0]
@@ -223,10 +226,18 @@ def train(
         history = [dict(h) for h in ckpt.history]
     orbit = None
     if scheme in ("da-orbit", "fa"):
-        mats = [problem.matrices(g) for g in G.elements()]
+        els = G.elements() if G.is_finite else G.quadrature(quadrature)
+        mats = [problem.matrices(g) for g in els]
         orbit = (
             torch.as_tensor(np.stack([m[0] for m in mats]), dtype=dt, device=dev),
             torch.as_tensor(np.stack([m[1] for m in mats]), dtype=dt, device=dev),
+        )
+    da_table = None
+    if scheme == "da" and G.is_finite and G.order <= DA_TABLE_MAX:
+        els = G.elements()
+        da_table = (
+            torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in els]), dtype=dt, device=dev),
+            torch.as_tensor(np.stack([problem.rho_out.matrix(g) for g in els]), dtype=dt, device=dev),
         )
     unit = problem.unit
     noise_scale = math.sqrt(2.0 * beta * s)
@@ -241,9 +252,13 @@ def train(
     for step in _progress(steps, progress, f"train {scheme}"):
         x, y = batches[step]
         if scheme == "da":
-            gs = [G.sample(np_rng) for _ in range(x.shape[0])]
-            A = torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in gs]), dtype=dt, device=dev)
-            Bm = torch.as_tensor(np.stack([problem.rho_out.matrix(g) for g in gs]), dtype=dt, device=dev)
+            if da_table is not None:  # small finite group: uniform indices into its element table
+                idx = torch.as_tensor(np_rng.integers(da_table[0].shape[0], size=x.shape[0]), device=dev)
+                A, Bm = da_table[0][idx], da_table[1][idx]
+            else:
+                gs = [G.sample(np_rng) for _ in range(x.shape[0])]
+                A = torch.as_tensor(np.stack([problem.rho_in.matrix(g) for g in gs]), dtype=dt, device=dev)
+                Bm = torch.as_tensor(np.stack([problem.rho_out.matrix(g) for g in gs]), dtype=dt, device=dev)
             x, y = torch.einsum("bij,bj->bi", A, x), torch.einsum("bij,bj->bi", Bm, y)
         if scheme in ("da-orbit", "fa"):
             A, Bm = orbit  # type: ignore[misc]

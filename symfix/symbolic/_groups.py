@@ -284,6 +284,29 @@ class LieGroup(Group):
             q[:, 0] = -q[:, 0]
         return q
 
+    def quadrature(self, k: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+        """k elements whose uniform average stands in for the Haar integral.
+
+        SO(2) and O(2): k equally spaced rotations (with their reflections for O(2), 2k in
+        all), exact for trigonometric polynomials of degree < k. Other groups: k Haar samples
+        from ``rng`` (default seed 0), a Monte-Carlo rule.
+
+        >>> Rs = so2().quadrature(4)
+        >>> bool(np.allclose(sum(Rs), 0))
+        True
+        """
+        if not isinstance(k, int) or k < 1:
+            raise InputError(f"a quadrature needs k >= 1 elements, got {k!r}")
+        if self.n == 2:
+            t = 2 * np.pi * np.arange(k) / k
+            rots = [np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) for a in t]
+            if self.connected:
+                return rots
+            f = np.diag([-1.0, 1.0])
+            return rots + [r @ f for r in rots]
+        gen = rng if rng is not None else np.random.default_rng(0)
+        return [self.sample(gen) for _ in range(k)]
+
     def contains(self, g: Any) -> bool:
         g = np.asarray(g, dtype=np.float64)
         ok = g.shape == (self.n, self.n) and np.allclose(g @ g.T, np.eye(self.n), atol=1e-9)
