@@ -258,3 +258,32 @@ def test_population_gradient_at_si_law_is_tangent_to_EG_for_symmetric_data(rng):
     # negative control: data without the symmetry (arbitrary teacher) pushes off E^G
     g_bad = population_gradient(P, th, ARBITRARY, 400_000, rng)
     assert np.linalg.norm(g_bad - E.project(g_bad)) / np.linalg.norm(g_bad) > 0.1
+
+
+def test_fa_on_lie_group_by_quadrature_coincides_with_ea_from_si_start(rng):
+    G = groups.so2()
+    V = reps.defining(G)
+    P = Problem(G, V * V, reps.trivial(G), units.neuron(4, 1, "tanh"))
+    E = P.fixed_subspace()
+    x = rng.standard_normal((40, 2))
+    f = np.einsum("bi,bj->bij", x, x).reshape(40, 4)
+    teacher = rng.standard_normal((3, 6))
+    y = P.unit.forward(f, teacher).mean(0)
+    data = [(f[i : i + 8], y[i : i + 8]) for i in range(0, 40, 8)]
+    th0 = strongly_invariant(P, 12, std=0.5, rng=rng)
+    kw = dict(lr=2.0, tau=1e-3, beta=1e-6, noise_subspace=E, seed=0)
+    fa = train(P, th0, data, scheme="fa", quadrature=16, **kw).particles
+    ea = train(P, th0, data, scheme="ea", **kw).particles
+    assert np.abs(E.project(fa) - fa).max() < 1e-12
+    assert np.abs(fa - ea).max() < 1e-10
+    vanilla = train(P, th0, data, scheme="vanilla", **kw).particles  # negative control: leaves E^G
+    assert np.abs(E.project(vanilla) - vanilla).max() > 1e-4
+    with pytest.raises(InputError, match="quadrature"):
+        train(P, th0, data, scheme="fa", quadrature=0, **kw)
+
+
+def test_progress_bar_goes_to_stderr(rng, capsys):
+    P = c2()
+    train(P, gaussian(P, 4, rng=rng), batches(P, ARBITRARY, 3, rng), scheme="vanilla", lr=1.0, progress=True)
+    out = capsys.readouterr()
+    assert out.out == ""
