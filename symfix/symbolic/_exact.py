@@ -207,7 +207,7 @@ def as_operator(obj: Any, where: str = "generator") -> Operator:
         _check_square(obj.shape, where)
         dm = obj.to_DM()  # sympy keeps rational matrices over ZZ/QQ already: no per-entry work
         if dm.domain.is_ZZ or dm.domain.is_QQ:
-            return _monomial_or(dm.convert_to(QQ))
+            return _monomial_or(_as_qq(dm))
         return _monomial_or(to_domain_matrix(obj.tolist()))
     if _is_permutation_list(obj):
         return _perm_from_images(obj, where)
@@ -278,6 +278,11 @@ def int_array_to_domain(a: np.ndarray) -> DomainMatrix:
     return dm if 2 * len(vals) < a.size else dm.to_dense()
 
 
+def _as_qq(dm: DomainMatrix) -> DomainMatrix:
+    """The matrix over QQ; no copy when it already is (sympy's convert_to copies)."""
+    return dm if dm.domain == QQ else dm.convert_to(QQ)
+
+
 def _monomial_or(dm: DomainMatrix | None, dense: np.ndarray | None = None) -> Operator:
     if dense is not None:
         sp_ = _signed_perm_from_dense(dense)
@@ -288,18 +293,18 @@ def _monomial_or(dm: DomainMatrix | None, dense: np.ndarray | None = None) -> Op
     if dm.domain == QQ or dm.domain.is_ZZ:
         n = dm.shape[0]
         if dm.nnz() != n:
-            return dm.convert_to(QQ)
+            return _as_qq(dm)
         dok = dm.to_dok()
         if len(dok) == n:
             rows = np.full(n, -1, dtype=np.int64)
             sign = np.zeros(n, dtype=np.int8)
             for (i, j), v in dok.items():
                 if v not in (1, -1) or rows[j] != -1:
-                    return dm.convert_to(QQ)
+                    return _as_qq(dm)
                 rows[j], sign[j] = i, int(v)
             if np.all(rows >= 0) and len(set(rows.tolist())) == n:
                 return SignedPerm(rows, sign)
-        return dm.convert_to(QQ)
+        return _as_qq(dm)
     return dm
 
 
