@@ -17,6 +17,10 @@ def __getattr__(name: str):  # lazy: the numeric stage imports torch
         from .numeric import train
 
         return train
+    if name == "certify":  # cvxpy is imported only when a certificate is computed
+        from .discovery import certify
+
+        return certify
     raise AttributeError(f"module 'symfix' has no attribute {name!r}")
 
 
@@ -27,6 +31,7 @@ __all__ = [
     "testing",
     "Problem",
     "train",
+    "certify",
     "EquivarianceReport",
     "fixed_point_subspace",
     "FixedSubspace",
