@@ -17,10 +17,10 @@ def __getattr__(name: str):  # lazy: the numeric stage imports torch
         from .numeric import train
 
         return train
-    if name == "certify":  # cvxpy is imported only when a certificate is computed
-        from .discovery import certify
+    if name in ("certify", "discover"):  # cvxpy and torch are imported only when used
+        from . import discovery
 
-        return certify
+        return getattr(discovery, name)
     raise AttributeError(f"module 'symfix' has no attribute {name!r}")
 
 
@@ -32,6 +32,7 @@ __all__ = [
     "Problem",
     "train",
     "certify",
+    "discover",
     "EquivarianceReport",
     "fixed_point_subspace",
     "FixedSubspace",

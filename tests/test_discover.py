@@ -1,0 +1,58 @@
+"""Discovery from data: planted problem, noise control, bad input."""
+
+import numpy as np
+import pytest
+
+from symfix import InputError, Problem, groups, reps, units
+from symfix.discovery import default_start, discover
+
+
+def c2_neuron():
+    G = groups.cyclic(2)
+    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(2, 1, "tanh"))
+
+
+def wi_data(P, n, rng):
+    T = np.array([[1.0, 0.8, -0.5, 0.2], [-0.7, -0.3, 1.1, 0.1]])
+    T = np.concatenate([T, P.act(P.group.generators[0], T)])
+    X = rng.standard_normal((n, 2))
+    return X, P.unit.forward(X, T).mean(0)
+
+
+def test_planted_c2_neuron_finds_EG_without_the_group():
+    P = c2_neuron()
+    X, Y = wi_data(P, 2000, np.random.default_rng(1))
+    r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0)
+    E = P.fixed_subspace()
+    assert r.dim == E.dim == 3
+    assert r.angle_to(E) < 2e-2
+    assert np.allclose(r.basis.T @ r.basis, np.eye(3), atol=1e-12)
+    assert [h["dim"] for h in r.history] == [1, 2, 3]  # E_0 = span(b), one direction at a time
+    assert r.history[-1]["added"] == 0 and r.seconds > 0
+
+
+def test_pure_noise_at_small_n_does_not_inflate_the_dimension():
+    rng = np.random.default_rng(2)
+    P = c2_neuron()
+    X, Y = rng.standard_normal((50, 2)), 0.1 * rng.standard_normal((50, 1))
+    r = discover(P.unit, (X, Y), n_particles=4, horizon=50, seed=0)
+    assert r.dim == 1  # the documented E_0 = span(b): nothing escapes beyond the noise
+
+
+def test_default_start_per_unit():
+    assert default_start(units.neuron(3, 1)).shape == (5, 1)
+    assert default_start(units.matrix_unit(2, 2)).shape == (4, 0)
+
+
+def test_bad_input_names_the_fix():
+    u = units.neuron(2, 1, "tanh")
+    with pytest.raises(InputError, match="shape"):
+        discover(u, (np.zeros((10, 3)), np.zeros((10, 1))))
+    with pytest.raises(InputError, match="NaN"):
+        discover(u, (np.full((10, 2), np.nan), np.zeros((10, 1))))
+    with pytest.raises(InputError, match="at least 4"):
+        discover(u, (np.zeros((2, 2)), np.zeros((2, 1))))
+    with pytest.raises(InputError, match="pair"):
+        discover(u, np.zeros((10, 2)))
+    with pytest.raises(InputError, match="n_particles"):
+        discover(u, (np.zeros((10, 2)), np.zeros((10, 1))), n_particles=0)
