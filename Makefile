@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml Makefile
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/symfix analyze
+	$(BIN)/symfix analyze --report demo/report.md
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -30,7 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise SymfixError(f"cannot write {path}: folder {directory} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symfix-", suffix=".tmp")
+    ext = os.path.splitext(path)[1]  # some writers (torch.export) insist on the extension
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symfix-", suffix=f".tmp{ext}")
     os.close(fd)
     try:
         yield tmp

@@ -1,14 +1,28 @@
-"""The ``symfix`` command: thin layer that parses, calls the library and renders."""
+"""The ``symfix`` command: thin layer that parses, calls the library and renders.
+
+    symfix analyze [SPEC] [--json F] [--report F.md]     group, dims, E^G, sharing, equivariance
+    symfix train [SPEC] [--scheme S] [--plot F.png]      mean-field training on teacher data
+    symfix discover [SPEC] [--plot F.png]                find E^G from data without the group
+    symfix certify [SPEC]                                best risk over all / WI / SI laws
+    symfix export [SPEC] --format json|torch|onnx --out F
+    symfix case-study NAME [--quick]                     run a folder of case_studies/
+    symfix specs                                         built-in specs
+
+SPEC is a built-in name (``symfix specs``) or a path to a TOML spec file. Every command takes
+``--json FILE`` and ``--seed``; errors are one line on stderr with exit status 2, and no
+command leaves a half-written file behind.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 from typing import Any, Sequence
 
-from ._errors import SymfixError
+from ._errors import InputError, SymfixError
 
 __all__ = ["main"]
 
@@ -20,41 +34,263 @@ def _write_atomic(path: str, text: str) -> None:
     write_text(path, text)
 
 
+def _dump(args: argparse.Namespace, payload: dict) -> None:
+    if getattr(args, "json", None):
+        _write_atomic(args.json, json.dumps(payload, indent=2, default=_jsonable) + "\n")
+        print(f"  wrote {args.json}")
+
+
+def _jsonable(x: Any) -> Any:
+    import numpy as np
+
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    return str(x)
+
+
+def _spec(args: argparse.Namespace) -> Any:
+    from ._spec import load_spec
+
+    return load_spec(args.spec)
+
+
+# ------------------------------------------------------------------------------------ analyze
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ._builtins import BUILTINS, builtin_problem
     from ._report import analysis, format_analysis
 
-    problem = builtin_problem(args.problem)
-    a = analysis(problem, name=args.problem, rng=np.random.default_rng(args.seed))
-    print(format_analysis(a, BUILTINS[args.problem][0]))
-    if args.json:
-        _write_atomic(args.json, json.dumps(a, indent=2, default=str) + "\n")
-        print(f"  wrote {args.json}")
+    spec = _spec(args)
+    a = analysis(spec.problem, name=spec.name, rng=np.random.default_rng(args.seed))
+    print(format_analysis(a, spec.description))
+    if args.report:
+        from ._render import write_report
+
+        png = write_report(spec, a, args.report)
+        print(f"  wrote {args.report} and {png}")
+    _dump(args, a)
     return 0 if a["equivariance"]["ok"] else 1
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from ._builtins import BUILTINS
+    from ._spec import BUILTIN_SPECS, load_spec
 
-    for name, (desc, _) in BUILTINS.items():
-        print(f"{name:16s} {desc}")
+    for name in BUILTIN_SPECS:
+        print(f"{name:20s} {load_spec(name).description}")
     return 0
 
 
+# -------------------------------------------------------------------------------- teacher data
+
+
+def _teacher(problem: Any, rng: Any, k: int = 5) -> Any:
+    """A WI teacher: k random units with their orbits (finite G), or k SI units (Lie groups)."""
+    import numpy as np
+
+    base = rng.standard_normal((k, problem.param_dim))
+    G = problem.group
+    if G.is_finite and G.order <= 64:
+        return np.concatenate([problem.act(g, base) for g in G.elements()])
+    return np.asarray(problem.fixed_subspace().project(base))
+
+
+def _data(problem: Any, teacher: Any, n: int, rng: Any, scale: float = 2.0) -> tuple:
+    x = scale * rng.standard_normal((n, problem.unit.d))
+    return x, problem.unit.forward(x, teacher).mean(0)
+
+
+# -------------------------------------------------------------------------------------- train
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .numeric import escape, population_risk, strongly_invariant, train
+
+    spec = _spec(args)
+    P = spec.problem
+    E = P.fixed_subspace()
+    rng = np.random.default_rng(args.seed)
+    teacher = _teacher(P, rng)
+    x, y = _data(P, teacher, args.steps * args.batch, rng)
+    batches = list(zip(x.reshape(args.steps, args.batch, -1), y.reshape(args.steps, args.batch, -1)))
+    xt, yt = _data(P, teacher, 2000, np.random.default_rng(args.seed + 1))
+    th0 = strongly_invariant(P, args.n_particles, std=0.5, rng=rng)
+    schemes = ["vanilla", "da", "fa", "ea"] if args.scheme == "all" else [args.scheme]
+    results, curves = {}, {}
+    for s in schemes:
+        if s == "fa" and not P.group.is_finite and not hasattr(P.group, "quadrature"):
+            continue
+        r = train(P, th0, batches, scheme=s, lr=args.lr, tau=args.tau, beta=args.beta, noise_subspace=E, seed=args.seed,
+                  device=args.device, dtype=args.dtype, monitor=E, log_every=max(1, args.steps // 200),
+                  progress=sys.stderr.isatty())
+        esc = escape(r.particles, E)
+        risk = population_risk(P, r.particles, xt, yt, scheme="fa" if s == "fa" else "vanilla")
+        results[s] = {"final_loss": r.history[-1]["loss"], "test_risk": risk, "escape_w2sq": esc.w2sq, "rmd_to_EG": esc.rmd}
+        curves[s] = r.history
+        print(f"  {s:8s} test risk {risk:.3e}   RMD to E^G {esc.rmd:.2e}   (W2^2 {esc.w2sq:.2e})")
+    if args.plot:
+        from ._render import plot_training
+
+        plot_training(curves, args.plot, title=f"symfix train {spec.name}")
+        print(f"  wrote {args.plot}")
+    _dump(args, {"spec": spec.name, "settings": {k: v for k, v in vars(args).items() if k != "func"}, "results": results,
+                 "history": curves})
+    return 0
+
+
+# ----------------------------------------------------------------------------------- discover
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .discovery import discover
+
+    spec = _spec(args)
+    P = spec.problem
+    rng = np.random.default_rng(args.seed)
+    x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=1.0)
+    r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed)
+    E = P.fixed_subspace()
+    angle = r.angle_to(E)
+    for h in r.history:
+        print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e}, "
+              f"threshold {h['threshold']:.3e}, directions added {h['added']}")
+    print(f"  discovered dim {r.dim} (E^G of the spec's group: {E.dim}); largest principal angle {angle:.2e} rad; "
+          f"{r.seconds:.2f} s")
+    if args.plot:
+        from ._render import plot_discovery
+
+        plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}")
+        print(f"  wrote {args.plot}")
+    _dump(args, {"spec": spec.name, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
+                 "history": r.history, "basis": r.basis})
+    return 0
+
+
+# ------------------------------------------------------------------------------------ certify
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .discovery import certify, orbit_dictionary
+
+    spec = _spec(args)
+    P = spec.problem
+    if not P.group.is_finite:
+        raise InputError(f"{spec.name}: certify needs a finite group (orbit-closed dictionary)")
+    rng = np.random.default_rng(args.seed)
+    base = rng.standard_normal((args.units, P.param_dim))
+    teacher = _teacher(P, rng, k=2)
+    dic = orbit_dictionary(P, np.concatenate([base, teacher]))
+    x, y = _data(P, teacher, args.samples, rng, scale=1.0)
+    c = certify(P, x, y, dictionary=dic)
+    print(f"  {c.summary()}")
+    _dump(args, {"spec": spec.name, "risk_all": c.risk_all, "risk_wi": c.risk_wi, "risk_si": c.risk_si, "gap": c.gap,
+                 "status": c.status, "solver": c.solver, "tol": c.tol, "n_units": c.n_units, "n_samples": c.n_samples})
+    return 0
+
+
+# ------------------------------------------------------------------------------------- export
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
+    spec = _spec(args)
+    if args.format == "json":
+        d = export.save_design(spec, args.out)
+        print(f"  design of {spec.name}: dim E^G {d['dims']['E^G']} of {d['dims']['Z']}; wrote {args.out}")
+    else:
+        net = export.to_torch(spec.problem, args.width, seed=args.seed)
+        if args.format == "onnx":
+            export.to_onnx(net, args.out)
+        else:
+            export.save_torch(net, args.out)
+        print(f"  {args.format} module of {args.width} units constrained to E^G; wrote {args.out}")
+    _dump(args, {"spec": spec.name, "format": args.format, "out": args.out})
+    return 0
+
+
+# --------------------------------------------------------------------------------- case-study
+
+
+def _cmd_case_study(args: argparse.Namespace) -> int:
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "case_studies")
+    names = sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "run.py"))) if os.path.isdir(root) else []
+    if args.name not in names:
+        raise InputError(f"unknown case study {args.name!r}; available: {', '.join(names) or 'none (run from a source checkout)'}")
+    cmd = [sys.executable, os.path.join(root, args.name, "run.py")]
+    if args.quick:
+        cmd.append("--quick")
+    if args.out:
+        cmd += ["--out", args.out]
+    return subprocess.call(cmd)
+
+
+# ------------------------------------------------------------------------------------- parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from ._builtins import DEFAULT
+    from ._spec import DEFAULT
 
     p = argparse.ArgumentParser(prog="symfix", description="Symmetry analysis of neural networks (mean-field view).")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="group, dimensions, E^G, parameter sharing and the equivariance check")
-    a.add_argument("problem", nargs="?", default=DEFAULT, help=f"built-in problem name (default {DEFAULT}); see 'symfix specs'")
-    a.add_argument("--json", metavar="FILE", help="also write the report as JSON (exact entries as rational strings)")
-    a.add_argument("--seed", type=int, default=0, help="seed of the sampled equivariance check")
-    a.set_defaults(func=_cmd_analyze)
-    s = sub.add_parser("specs", help="list the built-in problems")
-    s.set_defaults(func=_cmd_list)
+
+    def cmd(name: str, help_: str, func: Any, spec: bool = True) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_)
+        if spec:
+            c.add_argument("spec", nargs="?", default=DEFAULT, help=f"built-in spec name or TOML file (default {DEFAULT})")
+            c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+            c.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+        c.set_defaults(func=func)
+        return c
+
+    a = cmd("analyze", "group, dimensions, E^G, parameter sharing and the equivariance check", _cmd_analyze)
+    a.add_argument("--report", metavar="FILE.md", help="write a Markdown report with LaTeX and a sharing-pattern PNG")
+
+    t = cmd("train", "mean-field training on teacher-student data from the spec", _cmd_train)
+    t.add_argument("--scheme", default="all", choices=["all", "vanilla", "da", "da-orbit", "fa", "ea"])
+    t.add_argument("--n-particles", type=int, default=100)
+    t.add_argument("--steps", type=int, default=1000)
+    t.add_argument("--batch", type=int, default=20)
+    t.add_argument("--lr", type=float, default=5.0)
+    t.add_argument("--tau", type=float, default=1e-4)
+    t.add_argument("--beta", type=float, default=1e-6)
+    t.add_argument("--device", default=None, help="torch device (default cpu)")
+    t.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    t.add_argument("--plot", metavar="FILE.png", help="loss and escape curves")
+
+    d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
+    d.add_argument("--samples", type=int, default=4000)
+    d.add_argument("--n-particles", type=int, default=16)
+    d.add_argument("--lr", type=float, default=1.0)
+    d.add_argument("--horizon", type=int, default=100)
+    d.add_argument("--device", default=None, help="accepted for symmetry with train; discovery runs on the CPU")
+    d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
+
+    c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)
+    c.add_argument("--units", type=int, default=12, help="random base units in the dictionary")
+    c.add_argument("--samples", type=int, default=500)
+
+    e = cmd("export", "design JSON, torch module or ONNX file constrained to E^G", _cmd_export)
+    e.add_argument("--format", required=True, choices=["json", "torch", "onnx"])
+    e.add_argument("--out", required=True, metavar="FILE")
+    e.add_argument("--width", type=int, default=16, help="number of units of the exported module")
+    e.add_argument("--device", default=None, help="accepted for symmetry with train; export runs on the CPU")
+
+    s = cmd("case-study", "run a case study from case_studies/", _cmd_case_study, spec=False)
+    s.add_argument("name")
+    s.add_argument("--quick", action="store_true")
+    s.add_argument("--out", default=None)
+
+    cmd("specs", "list the built-in specs", _cmd_list, spec=False)
     return p
 
 

@@ -35,7 +35,7 @@ def test_errors_are_one_line_and_write_nothing(tmp_path):
     out = tmp_path / "x.json"
     r = run("analyze", "no-such-problem", "--json", str(out))
     assert r.returncode == 2
-    assert r.stderr.strip().count("\n") == 0 and "unknown problem" in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "no such built-in spec or file" in r.stderr
     assert not out.exists()
     r = run("analyze", "--json", str(tmp_path / "missing" / "x.json"))
     assert r.returncode == 2 and "does not exist" in r.stderr
@@ -59,3 +59,97 @@ def test_import_boundary_check_can_fail():
     code = "import sys, torch, symfix.symbolic; assert 'torch' not in sys.modules"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
+
+
+def test_analyze_report_writes_markdown_with_latex_and_png(tmp_path):
+    md = tmp_path / "rep" / "c2.md"
+    r = run("analyze", "--report", str(md))
+    assert r.returncode == 0, r.stderr
+    text = md.read_text()
+    assert "\\left(" in text or "\\begin{matrix}" in text  # LaTeX of the basis
+    assert "z[0,0] = z[1,1]" in text and "c2-sharing.png" in text
+    png = md.parent / "c2-sharing.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_command_writes_json_and_plot(tmp_path):
+    out, png = tmp_path / "t.json", tmp_path / "t.png"
+    r = run("train", "c2-neuron", "--steps", "60", "--n-particles", "8", "--json", str(out), "--plot", str(png), "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert set(data["results"]) == {"vanilla", "da", "fa", "ea"}
+    assert data["results"]["ea"]["escape_w2sq"] < 1e-24 <= data["results"]["vanilla"]["escape_w2sq"]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_discover_command(tmp_path):
+    out, png = tmp_path / "d.json", tmp_path / "d.png"
+    r = run("discover", "c2-neuron", "--json", str(out), "--plot", str(png))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert data["dim"] == data["true_dim"] == 3 and data["largest_angle"] < 5e-2
+    assert png.exists()
+
+
+def test_certify_command(tmp_path):
+    out = tmp_path / "c.json"
+    r = run("certify", "c2-neuron", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert set(data["status"].values()) == {"optimal"}
+    assert data["risk_all"] <= data["risk_wi"] + 1e-6 and data["gap"] > 1e-4
+
+
+@pytest.mark.parametrize("fmt,ext", [("json", "json"), ("torch", "pt2"), ("onnx", "onnx")])
+def test_export_command(fmt, ext, tmp_path):
+    out = tmp_path / f"m.{ext}"
+    r = run("export", "--format", fmt, "--out", str(out), "--width", "4")
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left behind
+
+
+def test_case_study_command_lists_and_rejects(tmp_path):
+    r = run("case-study", "no-such-study")
+    assert r.returncode == 2 and "teacher_student_c2" in r.stderr
+
+
+def test_case_study_command_runs_one(tmp_path):
+    r = run("case-study", "c2_matrix_unit")
+    assert r.returncode == 0, r.stderr
+    assert "dim 2" in r.stdout
+
+
+BAD_SPECS = {
+    "malformed": ("[group\ncatalogue = 'cyclic'", "malformed TOML"),
+    "unknown-group": ("[group]\ncatalogue = 'bogus'\nn = 2\n[rho_in]\nrep='permutation'\n[rho_out]\nrep='trivial'\n[unit]\nkind='neuron'",
+                      "group.catalogue"),
+    "missing-key": ("[group]\ncatalogue = 'cyclic'\nn = 2\n[rho_in]\nrep='permutation'\n[unit]\nkind='neuron'", "rho_out"),
+    "wrong-dims": ("[group]\ncatalogue = 'cyclic'\nn = 3\n[rho_in]\nrep='permutation'\n[rho_out]\nrep='trivial'\n"
+                   "[unit]\nkind='mlp'\nwidths=[2, 4, 1]", "unit.widths"),
+    "bad-unit": ("[group]\ncatalogue = 'cyclic'\nn = 2\n[rho_in]\nrep='permutation'\n[rho_out]\nrep='trivial'\n[unit]\nkind='conv'",
+                 "unit.kind"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SPECS))
+def test_bad_spec_files_give_one_line_errors_naming_file_and_key(case, tmp_path):
+    text, key = BAD_SPECS[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    out = tmp_path / "out.json"
+    r = run("analyze", str(path), "--json", str(out))
+    assert r.returncode == 2
+    err = r.stderr.strip()
+    assert err.count("\n") == 0, err
+    assert str(path) in err and key in err, err
+    assert not out.exists()
+
+
+def test_spec_file_round_trip(tmp_path):
+    from symfix._spec import BUILTIN_SPECS
+
+    path = tmp_path / "mine.toml"
+    path.write_text(BUILTIN_SPECS["s3-neuron"])
+    r = run("analyze", str(path))
+    assert r.returncode == 0, r.stderr and "order 6" in r.stdout

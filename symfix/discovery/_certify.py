@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import warnings
+
 import numpy as np
 
 from .._errors import InputError, SymfixError
@@ -134,7 +136,8 @@ def certify(
     dictionary : array (K, D) of candidate units, closed under the group (see
         :func:`orbit_dictionary`); units with ||(I − P)θ|| ≤ 1e-9 (1 + ||θ||) count as SI
     solver : cvxpy solver name (default CLARABEL)
-    tol : solver accuracy requested
+    tol : solver accuracy requested; by default CLARABEL is tried first and OSQP, then SCS,
+        when a solver does not report an optimal solution (``solver`` names the ones used)
 
     Examples
     --------
@@ -172,19 +175,33 @@ def certify(
     labels = _orbit_labels(problem, dic, 1e-8)
     off = dic - np.asarray(problem.fixed_subspace().project(dic), dtype=np.float64)
     si = np.linalg.norm(off, axis=1) <= 1e-9 * (1 + np.linalg.norm(dic, axis=1))
-    name = solver or "CLARABEL"
-    kwargs = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol} if name == "CLARABEL" else {}
+    chain = [solver] if solver else ["CLARABEL", "OSQP", "SCS"]  # fall back when a solver is inaccurate
+    opts = {
+        "CLARABEL": {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol},
+        "OSQP": {"eps_abs": tol, "eps_rel": tol, "max_iter": 200000, "polish": True},
+        "SCS": {"eps": max(tol, 1e-7), "max_iters": 200000},
+    }
+    used: list = []
 
     def solve(cols: np.ndarray, mix: np.ndarray | None) -> tuple[float, str, np.ndarray]:
         A = F[:, cols] if mix is None else F @ mix
         q = cp.Variable(A.shape[1], nonneg=True)
         prob = cp.Problem(cp.Minimize(cp.sum_squares(A @ q - Y)), [cp.sum(q) == 1])
-        try:
-            prob.solve(solver=name, **kwargs)
-        except cp.error.SolverError as exc:
-            raise SolverError(f"cvxpy solver {name} failed: {exc}; try solver='SCS' or 'OSQP'") from None
-        if prob.status != cp.OPTIMAL:
-            raise SolverError(f"solver {name} returned status {prob.status!r} (not optimal); try another solver")
+        tried = []
+        for name in chain:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    prob.solve(solver=name, **opts.get(name, {}))
+            except cp.error.SolverError as exc:
+                tried.append(f"{name}: {exc}")
+                continue
+            tried.append(f"{name}: {prob.status}")
+            if prob.status == cp.OPTIMAL:
+                used.append(name)
+                break
+        else:
+            raise SolverError(f"no solver reached an optimal solution ({'; '.join(tried)}); try solver='SCS' or more samples")
         p = np.zeros(K)
         if mix is None:
             p[cols] = q.value
@@ -204,6 +221,6 @@ def certify(
     r_si, s_si, p_si = solve(np.flatnonzero(si), None)
     return Certificate(
         risk_all=r_all, risk_wi=r_wi, risk_si=r_si,
-        status={"all": s_all, "WI": s_wi, "SI": s_si}, solver=name, tol=tol, n_samples=n, n_units=K,
+        status={"all": s_all, "WI": s_wi, "SI": s_si}, solver="/".join(dict.fromkeys(used)), tol=tol, n_samples=n, n_units=K,
         weights={"all": p_all, "WI": p_wi, "SI": p_si}, orbits=labels, si=si,
     )

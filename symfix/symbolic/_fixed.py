@@ -80,6 +80,19 @@ class FixedSubspace:
         extra = "" if self.exact else f", gap={self.gap:.3g}, tol={self.tol:g}"
         return f"FixedSubspace(dim={self.dim}, D={self.ambient_dim}, exact={self.exact}, method={self.method!r}{extra})"
 
+    def _repr_latex_(self) -> str:
+        """Notebook display: the basis B (θ = B c) in LaTeX when it is small, else a summary.
+
+        >>> print(fixed_point_subspace([[1, 0]])._repr_latex_())
+        $E^G = \\operatorname{span} \\left[\\begin{matrix}1\\\\1\\end{matrix}\\right]$ (dim 1 of 2, exact, route orbit)
+        """
+        tail = f"(dim {self.dim} of {self.ambient_dim}, {'exact' if self.exact else 'numeric'}, route {self.method})"
+        if self.ambient_dim > 40 or self.dim > 12:
+            return f"$E^G$ {tail}"
+        B = self.basis
+        M = sympy.Matrix(B.toarray()) if sp.issparse(B) else sympy.Matrix(B)
+        return f"$E^G = \\operatorname{{span}} {sympy.latex(M)}$ {tail}"
+
     def orthonormal_basis(self) -> Any:
         """Float64 orthonormal basis Q (D x dim); sparse when the exact basis has disjoint supports."""
         if "q" not in self._cache:

@@ -1,0 +1,157 @@
+"""Pictures and Markdown reports (matplotlib, Agg backend; every file written atomically)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ._io import save_figure, write_text
+
+__all__ = ["sharing_figure", "write_report", "plot_training", "plot_discovery", "basis_latex"]
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _basis_matrix(E: Any) -> np.ndarray:
+    B = E.basis
+    if hasattr(B, "toarray"):
+        return B.toarray().astype(np.float64)
+    return np.array(B.evalf() if hasattr(B, "evalf") else B, dtype=np.float64)
+
+
+def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
+    """The parameter-sharing pattern as a picture: one cell per parameter, laid out as the
+    unit's blocks; tied parameters (the same basis vector) share a colour, '+'/'−' marks the
+    sign, grey cells are fixed to 0 and hatched cells mix several basis vectors."""
+    plt = _plt()
+    E = problem.fixed_subspace()
+    B = _basis_matrix(E)
+    names = problem.unit.param_names
+    D = len(names)
+    ncol = min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))
+    nrow = int(np.ceil(D / ncol))
+    cmap = plt.get_cmap("tab20")
+    fig, ax = plt.subplots(figsize=(1.1 * ncol + 1, 0.8 * nrow + 1.2))
+    for r in range(D):
+        i, j = divmod(r, ncol)
+        nz = np.flatnonzero(np.abs(B[r]) > 1e-12)
+        if nz.size == 0:
+            color, text, hatch = "0.85", "0", None
+        elif nz.size == 1:
+            c = int(nz[0])
+            color, text, hatch = cmap(c % 20), ("+" if B[r, c] > 0 else "−") + f"c{c + 1}", None
+        else:
+            color, text, hatch = "white", "mix", "///"
+        ax.add_patch(plt.Rectangle((j, -i), 1, -1, facecolor=color, edgecolor="k", hatch=hatch))
+        ax.text(j + 0.5, -i - 0.38, text, ha="center", va="center", fontsize=9)
+        ax.text(j + 0.5, -i - 0.75, names[r], ha="center", va="center", fontsize=6)
+    ax.set_xlim(0, ncol)
+    ax.set_ylim(-nrow, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title or f"parameter sharing: dim E^G = {E.dim} of {D}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def basis_latex(problem: Any) -> str:
+    """The exact basis B of E^G (θ = B c) as a LaTeX matrix, rows labelled by parameter."""
+    import sympy
+
+    E = problem.fixed_subspace()
+    B = E.basis
+    M = sympy.Matrix(B.toarray()) if hasattr(B, "toarray") else sympy.Matrix(B)
+    return sympy.latex(M, mat_delim="(")
+
+
+def write_report(spec: Any, analysis: dict, path: str) -> str:
+    """Markdown report with the analysis, the LaTeX of the basis and a sharing-pattern PNG
+    (written beside it as ``<stem>-sharing.png``); returns the PNG path."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    png = os.path.join(folder, f"{stem}-sharing.png")
+    P = spec.problem
+    sharing_figure(P, png, title=f"{spec.name}: parameter sharing (dim E^G = {analysis['dims']['E^G']})")
+    d = analysis["dims"]
+    eq = analysis["equivariance"]
+    lines = [
+        f"# symfix report: {spec.name}",
+        "",
+        spec.description,
+        "",
+        f"- group: `{analysis['group']['spec']}`, order {analysis['group']['order'] or 'infinite'}",
+        f"- input X = R^{d['X']}: `{analysis['rho_in']}`; output Y = R^{d['Y']}: `{analysis['rho_out']}`",
+        f"- unit: {analysis['unit']['type']} ({analysis['unit']['activation']}), parameters Z = R^{d['Z']}",
+        f"- fixed-point subspace: dim E^G = {d['E^G']} (route {analysis['fixed_subspace']['method']}, "
+        f"{'exact' if analysis['fixed_subspace']['exact'] else 'numeric'}); character formula: "
+        f"{analysis['character_formula_dim'] if analysis['character_formula_dim'] is not None else 'n/a'}",
+        f"- joint equivariance: max violation {eq['max_violation']:.2e} (tol {eq['tol']:.0e}) -> "
+        f"{'equivariant' if eq['ok'] else 'NOT equivariant'}",
+        "",
+        "## Basis of E^G",
+        "",
+        "Parameters θ = B c, rows in the order " + ", ".join(f"`{n}`" for n in analysis["unit"]["param_names"][:24])
+        + (" ..." if len(analysis["unit"]["param_names"]) > 24 else "") + ":",
+        "",
+        "$$",
+        f"B = {basis_latex(P)}",
+        "$$",
+        "",
+        "## Parameter sharing",
+        "",
+        *[f"- `{s}`" for s in analysis["sharing"]],
+        "",
+        f"![parameter sharing]({os.path.basename(png)})",
+        "",
+    ]
+    write_text(path, "\n".join(lines))
+    return png
+
+
+def plot_training(curves: dict, path: str, *, title: str = "") -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, hist in curves.items():
+        steps = [h["step"] for h in hist]
+        axes[0].plot(steps, [h["loss"] for h in hist], label=name)
+        axes[1].plot(steps, [max(h.get("escape", 0.0), 1e-32) for h in hist], label=name)
+    axes[0].set_ylabel("batch loss")
+    axes[1].set_ylabel("escape W2²(ν, P_E^G # ν)  (1e-32: exact zero)")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_discovery(history: list, path: str, *, title: str = "") -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    it = [h["iteration"] for h in history]
+    axes[0].step(it, [h["dim"] for h in history], where="mid")
+    axes[0].set_ylabel("dim E_j")
+    axes[1].semilogy(it, [max(h["signal"], 1e-300) for h in history], "o-", label="off-subspace signal")
+    axes[1].semilogy(it, [max(h["threshold"], 1e-300) for h in history], "s--", label="split-noise threshold")
+    axes[1].legend()
+    for ax in axes:
+        ax.set_xlabel("iteration j")
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)

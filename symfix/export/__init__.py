@@ -1,0 +1,232 @@
+"""Export designs to other frameworks: design JSON, torch modules constrained to E^G, ONNX.
+
+* :func:`design` / :func:`save_design` / :func:`load_design`: a JSON file with the spec, the
+  parameter layout, the exact basis of E^G (rational strings) and the parameter-sharing
+  pattern; loading rebuilds the problem from the spec and checks that the stored basis spans
+  the same subspace exactly.
+* :func:`to_torch`: a ``torch.nn.Module`` of ``width`` units whose parameters are coefficients
+  in an orthonormal basis of E^G (θ_i = Q c_i), so every unit stays in E^G whatever the
+  optimiser does; the model is Φ(x) = (1/width) Σ_i σ_*(x, θ_i), equivariant by construction.
+* :func:`to_onnx`: that module as an ONNX file (torch's exporter; needs the ``onnx`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .._errors import InputError
+
+__all__ = ["design", "save_design", "load_design", "Design", "to_torch", "to_onnx", "save_torch", "EquivariantNetwork"]
+
+FORMAT = "symfix-design/1"
+
+
+def design(spec: Any) -> dict:
+    """The design of a spec (from :func:`symfix._spec.load_spec`) as a JSON-ready dict."""
+    from .._report import _fmt, basis_columns, sharing_pattern
+
+    P = spec.problem
+    E = P.fixed_subspace()
+    names = list(P.unit.param_names)
+    return {
+        "format": FORMAT,
+        "name": spec.name,
+        "spec": spec.table,
+        "group": repr(P.group),
+        "rho_in": repr(P.rho_in),
+        "rho_out": repr(P.rho_out),
+        "param_names": names,
+        "dims": {"X": P.rho_in.dim, "Y": P.rho_out.dim, "Z": P.param_dim, "E^G": E.dim},
+        "exact": E.exact,
+        "method": E.method,
+        "basis": [{str(r): _fmt(v) for r, v in sorted(col.items())} for col in basis_columns(E)],
+        "sharing": sharing_pattern(E, names),
+    }
+
+
+def save_design(spec: Any, path: str | os.PathLike) -> dict:
+    """Write :func:`design` as JSON (atomically) and return it."""
+    from .._io import write_text
+
+    d = design(spec)
+    write_text(path, json.dumps(d, indent=2) + "\n")
+    return d
+
+
+@dataclass(frozen=True)
+class Design:
+    """A loaded design: the problem rebuilt from its spec and the stored exact subspace."""
+
+    problem: Any
+    subspace: Any
+    table: dict
+
+
+def load_design(path: str | os.PathLike) -> Design:
+    """Read a design JSON, rebuild its problem and check the stored basis spans E^G exactly."""
+    import sympy
+
+    from .._spec import parse_spec
+    from ..symbolic._fixed import FixedSubspace
+
+    where = os.fspath(path)
+    try:
+        with open(where) as fh:
+            d = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{where}: cannot read a design JSON: {exc}") from None
+    for key in ("format", "spec", "basis", "dims"):
+        if key not in d:
+            raise InputError(f"{where}: missing key '{key}'")
+    if d["format"] != FORMAT:
+        raise InputError(f"{where}: 'format' is {d['format']!r}, expected {FORMAT!r}")
+    spec = parse_spec(d["spec"], where)
+    P = spec.problem
+    D = P.param_dim
+    try:
+        cols = [{int(r): sympy.sympify(v) for r, v in col.items()} for col in d["basis"]]
+    except (ValueError, TypeError, sympy.SympifyError) as exc:
+        raise InputError(f"{where}: 'basis' entries must be exact numbers as strings: {exc}") from None
+    B = sympy.zeros(D, len(cols))
+    for c, col in enumerate(cols):
+        for r, v in col.items():
+            if not 0 <= r < D:
+                raise InputError(f"{where}: 'basis' row {r} outside 0..{D - 1}")
+            B[r, c] = v
+    stored = FixedSubspace(basis=B, dim=len(cols), ambient_dim=D, exact=True, method=str(d.get("method", "design")))
+    E = P.fixed_subspace()
+    if stored.dim != E.dim or not _same_span(stored, E):
+        raise InputError(f"{where}: the stored basis does not span E^G of the spec (dim {stored.dim} vs {E.dim})")
+    return Design(P, stored, d)
+
+
+def _same_span(A: Any, E: Any) -> bool:
+    """Exact: the stored columns lie in E^G (verified against the generators) and are independent."""
+    import sympy
+
+    B = A.basis
+    if B.rank() != A.dim:
+        return False
+    from .._report import basis_columns
+
+    Eb = sympy.zeros(E.ambient_dim, E.dim)
+    for c, col in enumerate(basis_columns(E)):
+        for r, v in col.items():
+            Eb[r, c] = sympy.nsimplify(v) if isinstance(v, float) else sympy.Rational(v) if isinstance(v, Fraction) else v
+    return sympy.Matrix.hstack(Eb, B).rank() == E.dim
+
+
+
+
+def _torch_module_class():
+    import torch
+
+    class EquivariantNetwork(torch.nn.Module):
+        """Φ(x) = (1/width) Σ_i σ_*(x, Q c_i) with trainable coefficients c (width × dim E^G)."""
+
+        def __init__(self, problem: Any, width: int, *, seed: int | None = None, std: float = 1.0,
+                     dtype: Any = torch.float32) -> None:
+            super().__init__()
+            if not isinstance(width, int) or width < 1:
+                raise InputError(f"width must be a positive int, got {width!r}")
+            self.problem = problem
+            Q = problem.fixed_subspace().orthonormal_basis()
+            Q = Q.toarray() if hasattr(Q, "toarray") else np.asarray(Q, dtype=np.float64)
+            self.register_buffer("basis", torch.as_tensor(Q, dtype=dtype))
+            gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
+            self.coef = torch.nn.Parameter(std * torch.randn(width, Q.shape[1], generator=gen, dtype=dtype))
+
+        def particles(self) -> Any:
+            """The units' parameters θ (width × D), all in E^G."""
+            return self.coef @ self.basis.T
+
+        def forward(self, x: Any) -> Any:
+            return self.problem.unit.mean_forward(x, self.particles())
+
+    return EquivariantNetwork
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EquivariantNetwork":
+        return _torch_module_class()
+    raise AttributeError(name)
+
+
+def to_torch(problem: Any, width: int, *, seed: int | None = None, std: float = 1.0, dtype: Any = None) -> Any:
+    """A ``torch.nn.Module`` of ``width`` units constrained to E^G (basis-coefficient form).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from symfix import Problem, groups, reps, units
+    >>> G = groups.cyclic(2); V = reps.permutation(G)
+    >>> net = to_torch(Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid")), width=8, seed=0)
+    >>> tuple(net.coef.shape), tuple(net(torch.zeros(3, 2)).shape)
+    ((8, 2), (3, 2))
+    """
+    import torch
+
+    cls = _torch_module_class()
+    return cls(problem, width, seed=seed, std=std, dtype=torch.float32 if dtype is None else dtype)
+
+
+def to_onnx(module: Any, path: str | os.PathLike, *, batch: int = 4) -> None:
+    """Export a module from :func:`to_torch` to ONNX (atomically); the batch axis is dynamic."""
+    import torch
+
+    from .._io import write_with
+
+    d = module.problem.unit.d
+    example = torch.zeros(batch, d, dtype=module.basis.dtype)
+
+    def write(tmp: str) -> None:
+        import contextlib
+        import io
+        import warnings
+
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), _quiet_torch_logs():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(module, (example,), tmp, input_names=["x"], output_names=["y"],
+                                  dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, dynamo=True,
+                                  external_data=False)
+        except ImportError as exc:
+            raise InputError(f"ONNX export needs the 'onnx' extra (pip install 'symfix[onnx]'): {exc}") from None
+
+    write_with(path, write)
+
+
+def save_torch(module: Any, path: str | os.PathLike, *, batch: int = 4) -> None:
+    """Save the module as a ``torch.export`` program (``.pt2``), loadable with
+    ``torch.export.load(path).module()`` without symfix installed."""
+    import torch
+
+    from .._io import write_with
+
+    example = torch.zeros(batch, module.problem.unit.d, dtype=module.basis.dtype)
+    import warnings
+
+    with warnings.catch_warnings(), _quiet_torch_logs():
+        warnings.simplefilter("ignore")
+        prog = torch.export.export(module, (example,), dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+        write_with(path, lambda tmp: torch.export.save(prog, tmp))
+
+
+class _quiet_torch_logs:
+    """Silence torch's logging warnings (exporter chatter) inside the block."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self._logger = logging.getLogger("torch")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._logger.setLevel(self._level)
