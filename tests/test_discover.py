@@ -25,10 +25,31 @@ def test_planted_c2_neuron_finds_EG_without_the_group():
     r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0)
     E = P.fixed_subspace()
     assert r.dim == E.dim == 3
-    assert r.angle_to(E) < 2e-2
+    assert r.exact_basis is not None and r.angle_to(E) < 1e-9  # rationalised onto E^G itself
     assert np.allclose(r.basis.T @ r.basis, np.eye(3), atol=1e-12)
-    assert [h["dim"] for h in r.history] == [1, 2, 3]  # E_0 = span(b), one direction at a time
-    assert r.history[-1]["added"] == 0 and r.seconds > 0
+    assert [h["dim"] for h in r.history][0] == 2  # E_0 = span(a, b) for a scalar output
+    assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
+    assert r.seconds > 0
+
+
+def test_planted_s3_neuron():
+    G = groups.symmetric(3)
+    P = Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(3, 1, "tanh"))
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((3, 5))
+    T = np.concatenate([P.act(g, base) for g in G.elements()])
+    X = rng.standard_normal((5000, 3))
+    r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
+    assert r.dim == 3 and r.angle_to(P.fixed_subspace()) < 1e-9
+
+
+def test_data_without_symmetry_gives_the_full_space():
+    P = c2_neuron()
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5000, 2))
+    T = np.array([[1.0, 0.8, -0.5, 0.2], [-0.7, -0.3, 1.1, 0.1]])  # no swap images: not invariant
+    r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
+    assert r.dim == P.param_dim
 
 
 def test_pure_noise_at_small_n_does_not_inflate_the_dimension():
@@ -36,11 +57,12 @@ def test_pure_noise_at_small_n_does_not_inflate_the_dimension():
     P = c2_neuron()
     X, Y = rng.standard_normal((50, 2)), 0.1 * rng.standard_normal((50, 1))
     r = discover(P.unit, (X, Y), n_particles=4, horizon=50, seed=0)
-    assert r.dim == 1  # the documented E_0 = span(b): nothing escapes beyond the noise
+    assert r.dim == 2  # the documented E_0 = span(a, b): nothing escapes beyond the noise
 
 
 def test_default_start_per_unit():
-    assert default_start(units.neuron(3, 1)).shape == (5, 1)
+    assert default_start(units.neuron(3, 1)).shape == (5, 2)
+    assert default_start(units.neuron(3, 2)).shape == (6, 1)
     assert default_start(units.matrix_unit(2, 2)).shape == (4, 0)
 
 

@@ -6,17 +6,22 @@ heuristic grows E_0 ⊂ E_1 ⊂ ... :
 
 1. particles start SI on E_j (Gaussian projected onto E_j) and train by mean-field gradient
    descent constrained to E_j (full batch), so no finite-N or minibatch noise pushes them off;
-2. at several snapshots of that run the per-particle velocity N ∂L/∂θ_i is computed on two
-   disjoint halves A and B of the data; its components off E_j are O_A and O_B;
-3. the signal S = (O_A + O_B)/2 is compared with the split noise (O_A − O_B)/2 direction by
-   direction: a principal direction u of S counts only if ||S u|| exceeds ``n_sigma`` times
-   ||(O_A − O_B)/2 u|| (for a direction carried by sampling noise alone both have the same
-   spread), a threshold calibrated on the data, never a fixed constant;
-4. the counted principal directions of S are added to E_j; stop when none is left.
+2. at several snapshots of that run the per-particle velocity N ∂L/∂θ_i is computed on K
+   disjoint folds of the data; its components off E_j are kept per fold;
+3. cross-fitted test: principal directions of the off-subspace velocity are chosen on half of
+   the folds and tested on the other half, where each fold gives one number (its velocities
+   projected on the chosen pattern); a direction counts when the one-sided t statistic of
+   those numbers exceeds the t quantile at level alpha / D. For sampling noise alone the
+   numbers have mean zero, so the threshold is calibrated on the data, never a fixed constant;
+4. the counted principal directions of S are added to E_j, and the result is snapped to a
+   nearby small-denominator rational subspace when there is one (reduced echelon form and
+   rational recovery, :mod:`._rational`); stop when no direction is left.
 
-Default E_0 per unit (the point z = 0 is stationary for a neuron with an odd activation, so it
-cannot start there): ``neuron``: span of the bias b (fixed by every action of the form
-ρ̂ ⊕ ρ^{-T} ⊕ 1); ``matrix_unit`` and ``mlp``: {0}.
+Default E_0 per unit. A neuron a σ(w·x + b) cannot start at z = 0 (with a = 0 nothing moves w,
+and with an odd σ the point is stationary): ``neuron`` with a scalar output starts from
+span(a, b), which assumes the output is invariant (pass ``start=`` otherwise), and with c > 1
+from span(b), fixed by every action of the form ρ̂ ⊕ ρ^{-T} ⊕ 1; ``matrix_unit`` and ``mlp``
+start from {0}.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from .._errors import InputError
+from ._rational import rationalise
 
 __all__ = ["discover", "Discovery", "default_start"]
 
@@ -35,11 +42,15 @@ __all__ = ["discover", "Discovery", "default_start"]
 @dataclass(frozen=True)
 class Discovery:
     """Result of :func:`discover`: ``basis`` (D × dim, orthonormal columns), ``history`` (one dict
-    per iteration: dim, off-subspace signal, noise threshold, directions added) and ``seconds``."""
+    per iteration: dim, off-subspace signal, t statistic of the top direction and its
+    threshold, directions added, whether the
+    subspace was snapped to a rational one), ``seconds``, and ``exact_basis`` (rows of
+    Fractions in reduced echelon form) when the result was rationalised."""
 
     basis: np.ndarray
     history: list = field(default_factory=list)
     seconds: float = 0.0
+    exact_basis: list | None = None
 
     @property
     def dim(self) -> int:
@@ -69,8 +80,11 @@ def default_start(unit: Any) -> np.ndarray:
 
     D = unit.param_dim
     if isinstance(unit, Neuron):
-        e = np.zeros((D, 1))
-        e[D - 1, 0] = 1.0  # the bias b is the last coordinate
+        # b is fixed by every action rho^ + rho^{-T} + 1; for a scalar output a is taken as
+        # invariant too (the usual invariant-regression case), since at a = 0 nothing moves w
+        keep = [D - 1] if unit.c > 1 else [0, D - 1]
+        e = np.zeros((D, len(keep)))
+        e[keep, np.arange(len(keep))] = 1.0
         return e
     return np.zeros((D, 0))
 
@@ -86,10 +100,13 @@ def discover(
     start: Any = None,
     std: float = 0.5,
     snapshots: int = 4,
-    n_sigma: float = 3.0,
+    n_folds: int = 16,
+    alpha: float = 1e-3,
     max_iter: int | None = None,
     tau: float = 1e-4,
     dtype: Any = None,
+    max_den: int = 2,
+    snap_tol: float = 5e-2,
 ) -> Discovery:
     """Find the largest subspace supporting SI laws for the data, without knowing the group.
 
@@ -102,8 +119,14 @@ def discover(
     start : (D, k) basis of E_0 (default :func:`default_start`)
     std : spread of the SI initialisation
     snapshots : number of points along each run where velocities are compared
-    n_sigma : a direction counts when its signal exceeds n_sigma × the split noise along it
+    n_folds, alpha : the data are cut into n_folds folds; directions found on half of them are
+        tested on the other half by a one-sided t test at level alpha / D
     max_iter : at most this many enlargements (default D)
+    max_den, snap_tol : after each enlargement the subspace is replaced by a rational one
+        (reduced echelon entries with denominators ≤ max_den) when one lies within snap_tol
+        radians; this removes the estimation error that would otherwise leak velocity off E_j
+        and inflate the next test (0 disables). Keep max_den small: a fine grid can round two
+        entries that should be equal to different fractions and leave E^G
 
     Returns
     -------
@@ -135,44 +158,79 @@ def discover(
     Q = default_start(unit) if start is None else _orthonormal(start, D)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(X.shape[0])
-    half = X.shape[0] // 2
+    K = max(4, min(n_folds, X.shape[0] // 4)) // 2 * 2
     dt = torch.float64 if dtype is None else dtype
-    halves = [(torch.as_tensor(X[idx], dtype=dt), torch.as_tensor(Y[idx], dtype=dt)) for idx in (perm[:half], perm[half : 2 * half])]
+    folds = [(torch.as_tensor(X[idx], dtype=dt), torch.as_tensor(Y[idx], dtype=dt)) for idx in np.array_split(perm, K)]
     full = (torch.as_tensor(X, dtype=dt), torch.as_tensor(Y, dtype=dt))
+    t_crit = float(stats.t.ppf(1.0 - alpha / D, K // 2 - 1))
     history = []
+    exact = None
     for it in range(D if max_iter is None else max_iter):
         if Q.shape[1] == D:
             break
         Qt = torch.as_tensor(Q, dtype=dt)
         th = torch.as_tensor(rng.standard_normal((n_particles, D)) * std, dtype=dt) @ Qt @ Qt.T
-        sig, noise = [], []
+        per_fold: list[list[Any]] = [[] for _ in range(K)]
         marks = set(np.linspace(0, horizon, snapshots).round().astype(int).tolist())
         for step in range(horizon + 1):
             if step in marks:
-                oa, ob = (_off(_velocity(unit, h, th, tau), Qt) for h in halves)
-                sig.append((oa + ob) / 2)
-                noise.append((oa - ob) / 2)
+                for f, fold in enumerate(folds):
+                    per_fold[f].append(_off(_velocity(unit, fold, th, tau), Qt))
             if step < horizon:
                 v = _velocity(unit, full, th, tau)
                 th = th - (lr / n_particles) * (v @ Qt @ Qt.T)
-        S = torch.cat(sig).numpy()
-        Nz = torch.cat(noise).numpy()
-        _, s, vt = np.linalg.svd(S, full_matrices=False)
-        # split noise along each principal direction: for a pure-noise direction the halves'
-        # mean and half-difference have the same spread, for a real one the mean dominates
-        along = np.linalg.norm(Nz @ vt.T, axis=0)
-        scale = float(s[0]) if s.size else 0.0
-        ok = (s > n_sigma * along) & (s > 1e-9 * max(scale, 1e-300))
-        k = int(np.argmin(ok)) if not ok.all() else int(ok.size)  # leading run of counted directions
-        threshold = float(n_sigma * along[k]) if k < along.size else 0.0
-        history.append({"iteration": it, "dim": Q.shape[1], "signal": scale, "threshold": threshold,
-                        "noise": float(along.max()) if along.size else 0.0, "added": k})
+        O = np.stack([torch.cat(rows).numpy() for rows in per_fold])  # (K, rows, D)
+        k, t_top, s_top, vt = _count_directions(O, t_crit)
+        k = min(k, D - Q.shape[1])
+        history.append({"iteration": it, "dim": Q.shape[1], "signal": s_top, "t": t_top, "threshold": t_crit,
+                        "added": k})
         if k == 0:
             break
         new = vt[:k].T
         new = new - Q @ (Q.T @ new)
         Q = np.linalg.qr(np.concatenate([Q, new], axis=1))[0]
-    return Discovery(basis=Q, history=history, seconds=time.perf_counter() - t0)
+        exact = None
+        if max_den:
+            snapped = rationalise(Q, max_den=max_den, tol=snap_tol)
+            if snapped is not None:
+                exact, Q = snapped
+        history[-1]["rational"] = exact is not None
+    if max_den and exact is None and Q.shape[1]:
+        snapped = rationalise(Q, max_den=max_den, tol=snap_tol)
+        if snapped is not None:
+            exact, Q = snapped
+    return Discovery(basis=Q, history=history, seconds=time.perf_counter() - t0, exact_basis=exact)
+
+
+def _count_directions(O: np.ndarray, t_crit: float) -> tuple[int, float, float, np.ndarray]:
+    """Cross-fitted test of the off-subspace velocity directions.
+
+    ``O`` holds the off-subspace velocities per data fold (K, rows, D). Directions come from the
+    mean over the first half of the folds; each is tested on the other half: the statistic of
+    fold f is the projection of its velocities on the selected pattern, and the leading
+    directions count while the one-sided t statistic over the test folds exceeds ``t_crit``.
+    Returns (count, t of the top direction, top singular value of the all-fold mean, directions
+    of the all-fold mean, best first).
+    """
+    K = O.shape[0]
+    sel, test = O[: K // 2], O[K // 2 :]
+    _, _, vt_sel = np.linalg.svd(sel.mean(0), full_matrices=False)
+    _, s_all, vt_all = np.linalg.svd(O.mean(0), full_matrices=False)
+    count, t_top = 0, 0.0
+    for j, u in enumerate(vt_sel):
+        pattern = sel.mean(0) @ u
+        norm = np.linalg.norm(pattern)
+        if norm == 0:
+            break
+        z = np.einsum("frd,d,r->f", test, u, pattern) / norm
+        sd = z.std(ddof=1)
+        t = float(z.mean() / (sd / np.sqrt(z.size))) if sd > 0 else (np.inf if z.mean() > 0 else 0.0)
+        if j == 0:
+            t_top = t
+        if t <= t_crit:
+            break
+        count += 1
+    return count, t_top, float(s_all[0]) if s_all.size else 0.0, vt_all
 
 
 def _velocity(unit: Any, data: tuple, th: Any, tau: float) -> Any:
