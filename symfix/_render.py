@@ -145,8 +145,9 @@ def plot_discovery(history: list, path: str, *, title: str = "") -> None:
     it = [h["iteration"] for h in history]
     axes[0].step(it, [h["dim"] for h in history], where="mid")
     axes[0].set_ylabel("dim E_j")
-    axes[1].semilogy(it, [max(h["signal"], 1e-300) for h in history], "o-", label="off-subspace signal")
-    axes[1].semilogy(it, [max(h["threshold"], 1e-300) for h in history], "s--", label="split-noise threshold")
+    axes[1].plot(it, [h["t"] for h in history], "o-", label="t statistic of the top off-subspace direction")
+    axes[1].plot(it, [h["threshold"] for h in history], "s--", label="threshold (t quantile at alpha/D)")
+    axes[1].set_yscale("symlog")
     axes[1].legend()
     for ax in axes:
         ax.set_xlabel("iteration j")

@@ -149,7 +149,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_discover(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .discovery import discover
+    from .discovery import discover, identify
 
     spec = _spec(args)
     P = spec.problem
@@ -160,7 +160,13 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     angle = r.angle_to(E)
     for h in r.history:
         print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e}, "
-              f"threshold {h['threshold']:.3e}, directions added {h['added']}")
+              f"t {h['t']:.2f} vs threshold {h['threshold']:.2f}, directions added {h['added']}")
+    ranked = identify(r, P.unit)
+    best = ranked[0] if ranked else None
+    if best is None or best.angle > 0.1:
+        print("  no catalogue group action matches the discovered subspace (largest angle > 0.1 rad)")
+    else:
+        print(f"  best catalogue match: {best.name} (dim {best.dim}, largest angle {best.angle:.2e} rad)")
     print(f"  discovered dim {r.dim} (E^G of the spec's group: {E.dim}); largest principal angle {angle:.2e} rad; "
           f"{r.seconds:.2f} s")
     if args.plot:
@@ -169,7 +175,9 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}")
         print(f"  wrote {args.plot}")
     _dump(args, {"spec": spec.name, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
-                 "history": r.history, "basis": r.basis})
+                 "history": r.history, "basis": r.basis, "rationalised": r.exact_basis is not None,
+                 "exact_basis": [[str(x) for x in row] for row in r.exact_basis] if r.exact_basis else None,
+                 "matches": [{"name": m.name, "dim": m.dim, "angle": m.angle} for m in ranked[:5]]})
     return 0
 
 

@@ -78,3 +78,16 @@ def test_bad_input_names_the_fix():
         discover(u, np.zeros((10, 2)))
     with pytest.raises(InputError, match="n_particles"):
         discover(u, (np.zeros((10, 2)), np.zeros((10, 1))), n_particles=0)
+
+
+def test_identify_ranks_the_true_symmetry_first_and_rejects_others():
+    from symfix.discovery import identify
+
+    P = c2_neuron()
+    X, Y = wi_data(P, 2000, np.random.default_rng(1))
+    r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0)
+    ranked = identify(r, P.unit)
+    assert ranked[0].angle < 1e-9 and "inputs" in ranked[0].name
+    flips = [m for m in ranked if m.name.startswith("sign flip")]
+    assert flips and all(m.angle > 0.1 for m in flips)  # negative control
+    assert len(r.snapshots) == len(r.history) and r.snapshots[0]["particles"].shape == (16, 4)

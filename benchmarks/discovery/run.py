@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from symfix import Problem, groups, reps, units
-from symfix.discovery import discover
+from symfix.discovery import discover, identify
 
 
 def wi_teacher(P, k, rng, scale=1.0):
@@ -66,7 +66,9 @@ def main(quick: bool = False) -> int:
         angle = r.angle_to(E)
         good = r.dim == E.dim and angle <= (1e-9 if r.exact_basis is not None else 1e-2) and dt < 120
         ok &= good
-        extra = f"  (guessed group's E^G has dim {guess.fixed_subspace().dim})" if guess is not None else ""
+        best = identify(r, P.unit)
+        extra = f"  best match: {best[0].name}" if best and best[0].angle < 0.1 else "  no catalogue match"
+        extra += f"  (guessed group's E^G has dim {guess.fixed_subspace().dim})" if guess is not None else ""
         print(f"{name:52s} {r.dim:9d} {E.dim:5d} {angle:9.1e} {str(r.exact_basis is not None):>6s} {dt:6.1f}s"
               f" {'ok' if good else 'MISS'}{extra}")
     return 0 if ok else 1

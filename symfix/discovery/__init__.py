@@ -3,5 +3,19 @@ of the SI-vs-WI gap (cvxpy)."""
 
 from ._certify import Certificate, SolverError, certify, orbit_dictionary
 from ._discover import Discovery, default_start, discover
+from ._identify import Match, candidate_problems, identify
+from ._rational import rationalise
 
-__all__ = ["discover", "Discovery", "default_start", "certify", "Certificate", "SolverError", "orbit_dictionary"]
+__all__ = [
+    "discover",
+    "Discovery",
+    "default_start",
+    "identify",
+    "Match",
+    "candidate_problems",
+    "rationalise",
+    "certify",
+    "Certificate",
+    "SolverError",
+    "orbit_dictionary",
+]

@@ -44,13 +44,16 @@ class Discovery:
     """Result of :func:`discover`: ``basis`` (D × dim, orthonormal columns), ``history`` (one dict
     per iteration: dim, off-subspace signal, t statistic of the top direction and its
     threshold, directions added, whether the
-    subspace was snapped to a rational one), ``seconds``, and ``exact_basis`` (rows of
-    Fractions in reduced echelon form) when the result was rationalised."""
+    subspace was snapped to a rational one), ``seconds``, ``exact_basis`` (rows of Fractions in
+    reduced echelon form) when the result was rationalised, and ``snapshots``: per iteration
+    the subspace E_j (orthonormal basis), the particles trained within it and the off-subspace
+    velocities (for pictures)."""
 
     basis: np.ndarray
     history: list = field(default_factory=list)
     seconds: float = 0.0
     exact_basis: list | None = None
+    snapshots: list = field(default_factory=list, repr=False)
 
     @property
     def dim(self) -> int:
@@ -164,6 +167,7 @@ def discover(
     full = (torch.as_tensor(X, dtype=dt), torch.as_tensor(Y, dtype=dt))
     t_crit = float(stats.t.ppf(1.0 - alpha / D, K // 2 - 1))
     history = []
+    snaps: list = []
     exact = None
     for it in range(D if max_iter is None else max_iter):
         if Q.shape[1] == D:
@@ -180,6 +184,7 @@ def discover(
                 v = _velocity(unit, full, th, tau)
                 th = th - (lr / n_particles) * (v @ Qt @ Qt.T)
         O = np.stack([torch.cat(rows).numpy() for rows in per_fold])  # (K, rows, D)
+        snaps.append({"basis": Q.copy(), "particles": th.numpy().copy(), "off_velocity": O.mean(0)[-n_particles:]})
         k, t_top, s_top, vt = _count_directions(O, t_crit)
         k = min(k, D - Q.shape[1])
         history.append({"iteration": it, "dim": Q.shape[1], "signal": s_top, "t": t_top, "threshold": t_crit,
@@ -199,7 +204,8 @@ def discover(
         snapped = rationalise(Q, max_den=max_den, tol=snap_tol)
         if snapped is not None:
             exact, Q = snapped
-    return Discovery(basis=Q, history=history, seconds=time.perf_counter() - t0, exact_basis=exact)
+    return Discovery(basis=Q, history=history, seconds=time.perf_counter() - t0, exact_basis=exact,
+                     snapshots=snaps)
 
 
 def _count_directions(O: np.ndarray, t_crit: float) -> tuple[int, float, float, np.ndarray]:

@@ -1,0 +1,104 @@
+"""Identify a discovered subspace with a known symmetry: rank candidate group actions by the
+largest principal angle between their E^G and the discovered subspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._errors import InputError, SymfixError
+
+__all__ = ["identify", "Match", "candidate_problems"]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One candidate: its name, the dimension of its E^G and the largest principal angle
+    (radians; pi/2 when the dimensions differ) to the discovered subspace."""
+
+    name: str
+    dim: int
+    angle: float
+    problem: Any
+
+
+def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
+    """Catalogue actions on the unit's inputs (and outputs): permutation groups (symmetric,
+    cyclic, dihedral, each transposition), sign flips of each input, rotations of R^2; outputs
+    trivial for a scalar output, or the same permutation action when c == d."""
+    from .. import groups, reps
+    from .._problem import Problem
+
+    d, c = unit.d, unit.c
+    cands: list[tuple[str, Any]] = []
+
+    def add(name: str, G: Any, rin: Any) -> None:
+        if c == 1:
+            rout = reps.trivial(G)
+        elif c == d:
+            rout = rin
+        else:
+            return
+        try:
+            cands.append((name, Problem(G, rin, rout, unit)))
+        except SymfixError:
+            pass
+
+    if d >= 2:
+        G = groups.symmetric(d)
+        add(f"S{d} permuting the inputs", G, reps.permutation(G))
+    if d >= 3:
+        G = groups.cyclic(d)
+        add(f"C{d} cycling the inputs", G, reps.permutation(G))
+        G = groups.dihedral(d)
+        add(f"D{d} on the inputs as a {d}-gon", G, reps.permutation(G))
+    if 2 <= d <= 6:
+        for i in range(d):
+            for j in range(i + 1, d):
+                p = list(range(d))
+                p[i], p[j] = j, i
+                G = groups.from_generators([p])
+                add(f"swap of inputs {i} and {j}", G, reps.permutation(G))
+    if d <= 6:
+        for i in range(d):
+            m = np.eye(d, dtype=int)
+            m[i, i] = -1
+            G = groups.from_generators([m.tolist()])
+            add(f"sign flip of input {i}", G, reps.defining(G))
+    if d == 2:
+        G = groups.so2()
+        add("SO(2) rotating the inputs", G, reps.defining(G))
+    return cands
+
+
+def identify(discovered: Any, unit: Any, candidates: Sequence[tuple[str, Any]] | None = None) -> list[Match]:
+    """Candidates ranked by agreement with the discovered subspace (equal dimension and smallest
+    largest principal angle first). ``discovered`` is a :class:`~symfix.discovery.Discovery` or
+    an orthonormal (D, k) basis.
+
+    >>> import numpy as np
+    >>> from symfix import units
+    >>> Q = np.array([[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]]).T / np.array([1, np.sqrt(2), 1])
+    >>> identify(Q, units.neuron(2, 1, "tanh"))[0].name
+    'S2 permuting the inputs'
+    """
+    from scipy.linalg import subspace_angles
+
+    Q = discovered.basis if hasattr(discovered, "basis") else np.asarray(discovered, dtype=np.float64)
+    if Q.ndim != 2 or Q.shape[0] != unit.param_dim:
+        raise InputError(f"discovered basis must be ({unit.param_dim}, k), got shape {Q.shape}")
+    out = []
+    for name, P in candidate_problems(unit) if candidates is None else candidates:
+        E = P.fixed_subspace()
+        B = E.orthonormal_basis()
+        B = B.toarray() if hasattr(B, "toarray") else np.asarray(B, dtype=np.float64)
+        if E.dim != Q.shape[1]:
+            angle = float(np.pi / 2)
+        elif E.dim == 0:
+            angle = 0.0
+        else:
+            angle = float(np.max(subspace_angles(B, Q)))
+        out.append(Match(name, E.dim, angle, P))
+    return sorted(out, key=lambda m: (m.angle, abs(m.dim - Q.shape[1])))
