@@ -100,7 +100,8 @@ def _figure(r, path):
     ax.set_ylabel("dim E_j")
     fig.suptitle("Discovery on the C2 teacher-student data: E_0 = {0} grows to E^G (dashed: E_j)")
     fig.tight_layout()
-    save_figure(fig, path)
+    with np.errstate(invalid="ignore", divide="ignore"):  # zero-length arrows on E_j itself
+        save_figure(fig, path)
     plt.close(fig)
 
 
