@@ -37,7 +37,10 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
     B = _basis_matrix(E)
     names = problem.unit.param_names
     D = len(names)
-    ncol = min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))
+    from .units._units import MatrixUnit
+
+    # a matrix unit is drawn as its c x d matrix z; other units row by row
+    ncol = problem.unit.d if isinstance(problem.unit, MatrixUnit) else min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))
     nrow = int(np.ceil(D / ncol))
     cmap = plt.get_cmap("tab20")
     fig, ax = plt.subplots(figsize=(1.1 * ncol + 1, 0.8 * nrow + 1.2))

@@ -257,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("spec", nargs="?", default=DEFAULT, help=f"built-in spec name or TOML file (default {DEFAULT})")
             c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
             c.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
+            if name not in ("train",):
+                c.add_argument("--device", default=None,
+                               help="accepted by every command; only train runs on a torch device, this one uses the CPU")
         c.set_defaults(func=func)
         return c
 
@@ -271,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=5.0)
     t.add_argument("--tau", type=float, default=1e-4)
     t.add_argument("--beta", type=float, default=1e-6)
-    t.add_argument("--device", default=None, help="torch device (default cpu)")
+    t.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default cpu)")
     t.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     t.add_argument("--plot", metavar="FILE.png", help="loss and escape curves")
 
@@ -280,7 +283,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n-particles", type=int, default=16)
     d.add_argument("--lr", type=float, default=1.0)
     d.add_argument("--horizon", type=int, default=100)
-    d.add_argument("--device", default=None, help="accepted for symmetry with train; discovery runs on the CPU")
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)
@@ -291,7 +293,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--format", required=True, choices=["json", "torch", "onnx"])
     e.add_argument("--out", required=True, metavar="FILE")
     e.add_argument("--width", type=int, default=16, help="number of units of the exported module")
-    e.add_argument("--device", default=None, help="accepted for symmetry with train; export runs on the CPU")
 
     s = cmd("case-study", "run a case study from case_studies/", _cmd_case_study, spec=False)
     s.add_argument("name")
