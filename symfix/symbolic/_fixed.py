@@ -152,11 +152,6 @@ class FixedSubspace:
         lies = [a if isinstance(a, (SignedPerm, DomainMatrix)) else as_operator(a) for a in lie_generators]
         return verify_basis(self, ops, lies)
 
-    def _repr_latex_(self) -> str:
-        if not self.exact or self.dim > 12 or self.ambient_dim > 40:
-            return f"$E^G \\subset \\mathbb{{R}}^{{{self.ambient_dim}}},\\ \\dim = {self.dim}$ ({self.method})"
-        m = sympy.Matrix(self.basis.toarray()) if sp.issparse(self.basis) else sympy.Matrix(self.basis)
-        return f"$E^G = \\operatorname{{span}}\\,{sympy.latex(m)}$"
 
 
 # --------------------------------------------------------------------------------------------

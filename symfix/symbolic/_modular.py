@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 
 import flint
-from sympy import QQ, prevprime
+from sympy import prevprime
 from sympy.polys.matrices import DomainMatrix
 
 _START = 2**62
