@@ -155,7 +155,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     P = spec.problem
     rng = np.random.default_rng(args.seed)
     x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=1.0)
-    r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed)
+    r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed,
+                 progress=sys.stderr.isatty())
     E = P.fixed_subspace()
     angle = r.angle_to(E)
     for h in r.history:

@@ -110,6 +110,7 @@ def discover(
     dtype: Any = None,
     max_den: int = 2,
     snap_tol: float = 5e-2,
+    progress: bool = False,
 ) -> Discovery:
     """Find the largest subspace supporting SI laws for the data, without knowing the group.
 
@@ -130,6 +131,7 @@ def discover(
         radians; this removes the estimation error that would otherwise leak velocity off E_j
         and inflate the next test (0 disables). Keep max_den small: a fine grid can round two
         entries that should be equal to different fractions and leave E^G
+    progress : show a progress bar over the steps of each iteration (stderr)
 
     Returns
     -------
@@ -176,7 +178,7 @@ def discover(
         th = torch.as_tensor(rng.standard_normal((n_particles, D)) * std, dtype=dt) @ Qt @ Qt.T
         per_fold: list[list[Any]] = [[] for _ in range(K)]
         marks = set(np.linspace(0, horizon, snapshots).round().astype(int).tolist())
-        for step in range(horizon + 1):
+        for step in _steps(horizon + 1, progress, f"discover: iteration {it}, dim E_j = {Q.shape[1]}"):
             if step in marks:
                 for f, fold in enumerate(folds):
                     per_fold[f].append(_off(_velocity(unit, fold, th, tau), Qt))
@@ -206,6 +208,14 @@ def discover(
             exact, Q = snapped
     return Discovery(basis=Q, history=history, seconds=time.perf_counter() - t0, exact_basis=exact,
                      snapshots=snaps)
+
+
+def _steps(n: int, show: bool, desc: str) -> Any:
+    if not show:
+        return range(n)
+    from .._progress import progress
+
+    return progress(range(n), desc)
 
 
 def _count_directions(O: np.ndarray, t_crit: float) -> tuple[int, float, float, np.ndarray]:
