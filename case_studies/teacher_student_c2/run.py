@@ -42,6 +42,7 @@ from symfix import Problem, groups, reps, train, units
 from symfix._io import save_figure, write_csv, write_text
 from symfix._progress import progress
 from symfix.numeric import escape, nested, strongly_invariant, w2
+from symfix.symbolic._fixed import dense_orthonormal
 
 SCHEMES = ("vanilla", "da", "fa", "ea")
 ARBITRARY = 0.5 * np.array([[-1, 0, 0, 0.5], [0.5, 1, 0, 1], [-0.5, 0.3, 1, 0], [0, -1, -0.5, 1], [0.7, -0.7, 0.5, 0.7]])
@@ -69,8 +70,7 @@ def make_batches(P, teacher, n, rng, batch=20):
 def run(args) -> int:
     P = problem()
     E = P.fixed_subspace()
-    Q = E.orthonormal_basis()
-    Q = Q.toarray() if hasattr(Q, "toarray") else np.asarray(Q)
+    Q = dense_orthonormal(E)
     Qperp = np.array([[1, 0, 0, -1], [0, 1, -1, 0]]).T / np.sqrt(2)  # orthogonal complement
     Ns = [5, 10, 50, 100, 500] if args.quick else [5, 10, 50, 100, 500, 1000, 5000]
     T = 20

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import InputError
+from ..symbolic._fixed import dense_orthonormal
 from ._rational import rationalise
 
 __all__ = ["discover", "Discovery", "default_start"]
@@ -68,8 +69,7 @@ class Discovery:
         with ``orthonormal_basis()``); pi/2 when the dimensions differ."""
         from scipy.linalg import subspace_angles
 
-        Q = other.orthonormal_basis() if hasattr(other, "orthonormal_basis") else other
-        Q = Q.toarray() if hasattr(Q, "toarray") else np.asarray(Q, dtype=np.float64)
+        Q = dense_orthonormal(other)
         if Q.shape[1] != self.dim:
             return float(np.pi / 2)
         if self.dim == 0:
@@ -250,13 +250,10 @@ def _count_directions(O: np.ndarray, t_crit: float) -> tuple[int, float, float, 
 
 
 def _velocity(unit: Any, data: tuple, th: Any, tau: float) -> Any:
+    from ..numeric._train import _square_loss
+
     x, y = data
-
-    def dloss(phi: Any) -> tuple[Any, Any]:
-        diff = phi - y
-        return diff * (2.0 / y.shape[0]), (diff * diff).sum() / y.shape[0]
-
-    _, g = unit.mean_value_and_grad(x, th, dloss)
+    _, g = unit.mean_value_and_grad(x, th, _square_loss(y))
     return g + 2.0 * tau * th
 
 
@@ -265,8 +262,7 @@ def _off(v: Any, Qt: Any) -> Any:
 
 
 def _orthonormal(start: Any, D: int) -> np.ndarray:
-    B = start.orthonormal_basis() if hasattr(start, "orthonormal_basis") else start
-    B = B.toarray() if hasattr(B, "toarray") else np.asarray(B, dtype=np.float64)
+    B = dense_orthonormal(start)
     if B.ndim != 2 or B.shape[0] != D:
         raise InputError(f"start must be a ({D}, k) basis, got shape {B.shape}")
     if B.shape[1] == 0:

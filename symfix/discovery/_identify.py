@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._errors import InputError, SymfixError
+from ..symbolic._fixed import dense_orthonormal
 
 __all__ = ["identify", "Match", "candidate_problems"]
 
@@ -92,8 +93,7 @@ def identify(discovered: Any, unit: Any, candidates: Sequence[tuple[str, Any]] |
     out = []
     for name, P in candidate_problems(unit) if candidates is None else candidates:
         E = P.fixed_subspace()
-        B = E.orthonormal_basis()
-        B = B.toarray() if hasattr(B, "toarray") else np.asarray(B, dtype=np.float64)
+        B = dense_orthonormal(E)
         if E.dim != Q.shape[1]:
             angle = float(np.pi / 2)
         elif E.dim == 0:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 
 from .._errors import InputError
 
@@ -127,6 +126,8 @@ def _same_span(A: Any, E: Any) -> bool:
 def _torch_module_class():
     import torch
 
+    from ..symbolic._fixed import dense_orthonormal
+
     class EquivariantNetwork(torch.nn.Module):
         """Φ(x) = (1/width) Σ_i σ_*(x, Q c_i) with trainable coefficients c (width × dim E^G)."""
 
@@ -136,8 +137,7 @@ def _torch_module_class():
             if not isinstance(width, int) or width < 1:
                 raise InputError(f"width must be a positive int, got {width!r}")
             self.problem = problem
-            Q = problem.fixed_subspace().orthonormal_basis()
-            Q = Q.toarray() if hasattr(Q, "toarray") else np.asarray(Q, dtype=np.float64)
+            Q = dense_orthonormal(problem.fixed_subspace())
             self.register_buffer("basis", torch.as_tensor(Q, dtype=dtype))
             gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
             self.coef = torch.nn.Parameter(std * torch.randn(width, Q.shape[1], generator=gen, dtype=dtype))

@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from .._errors import InputError
+from ..symbolic._fixed import dense_orthonormal
 
 __all__ = ["escape", "Distance", "w2", "rmd", "wi_distance", "same_n_floor", "population_risk"]
 
@@ -100,8 +101,7 @@ def _projector(subspace: Any, D: int) -> Callable[[np.ndarray], np.ndarray]:
         if getattr(subspace, "ambient_dim", D) != D:
             raise InputError(f"subspace lives in R^{subspace.ambient_dim}, particles in R^{D}")
         return lambda v: np.asarray(subspace.project(v), dtype=np.float64)
-    Q = subspace.toarray() if hasattr(subspace, "toarray") else subspace
-    Q = np.asarray(Q, dtype=np.float64)
+    Q = dense_orthonormal(subspace)
     if Q.ndim != 2 or Q.shape[0] != D:
         raise InputError(f"subspace must have .project or be a ({D}, k) orthonormal basis, got shape {Q.shape}")
     if not np.allclose(Q.T @ Q, np.eye(Q.shape[1]), atol=1e-8):

@@ -154,6 +154,13 @@ class FixedSubspace:
 
 
 
+def dense_orthonormal(obj: Any) -> np.ndarray:
+    """A dense float64 orthonormal basis (D, k) from a FixedSubspace (or anything with
+    ``orthonormal_basis()``), a scipy sparse matrix or an array (taken as given)."""
+    q = obj.orthonormal_basis() if hasattr(obj, "orthonormal_basis") else obj
+    return q.toarray().astype(np.float64) if sp.issparse(q) else np.asarray(q, dtype=np.float64)
+
+
 # --------------------------------------------------------------------------------------------
 # public entry point
 
