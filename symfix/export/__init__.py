@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-
 from .._errors import InputError
 
 __all__ = ["design", "save_design", "load_design", "Design", "to_torch", "to_onnx", "save_torch", "EquivariantNetwork"]
