@@ -27,16 +27,11 @@ from ._errors import InputError, SymfixError
 __all__ = ["main"]
 
 
-def _write_atomic(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename, so nothing is left half-written."""
-    from ._io import write_text
-
-    write_text(path, text)
-
-
 def _dump(args: argparse.Namespace, payload: dict) -> None:
     if getattr(args, "json", None):
-        _write_atomic(args.json, json.dumps(payload, indent=2, default=_jsonable) + "\n")
+        from ._io import write_text  # temporary file, then rename: never half-written
+
+        write_text(args.json, json.dumps(payload, indent=2, default=_jsonable) + "\n")
         print(f"  wrote {args.json}")
 
 

@@ -154,7 +154,7 @@ def nullspace_blocks(blocks: list[flint.fmpz_mat], *, max_primes: int = 400) -> 
     return None
 
 
-def _null_mod(blocks: list[flint.nmod_mat], p: int) -> tuple[flint.nmod_mat, tuple[int, ...]]:
+def _null_mod(blocks: list[flint.fmpz_mat], p: int) -> tuple[flint.nmod_mat, tuple[int, ...]]:
     """Null-space basis modulo p (first columns of X) and the nullity after each block.
 
     flint returns the null space in the first columns of an n x n matrix whose other columns
