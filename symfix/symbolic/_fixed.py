@@ -233,6 +233,9 @@ def _check_invertible(op: Operator, where: str, blocks: dict[int, Any] | None = 
         raise GroupError(f"{where} is singular, so it is not a group element; generators must be invertible (e.g. orthogonal)")
 
 
+DET_PRIME = 2**50 - 27  # a prime below 2^50, where flint's modular determinant is fast
+
+
 def _exact_singular(m: DomainMatrix, blocks: dict[int, Any] | None = None) -> bool:
     """Exact singularity test: det mod a large prime first (non-zero proves invertibility)."""
     if m.domain.is_QQ or m.domain.is_ZZ:
@@ -243,7 +246,7 @@ def _exact_singular(m: DomainMatrix, blocks: dict[int, Any] | None = None) -> bo
         z = integer_block(m)
         if blocks is not None:
             blocks[id(m)] = z
-        if flint.nmod_mat(z[0], 2**61 - 1).det() != 0:  # non-zero mod p proves det != 0
+        if flint.nmod_mat(z[0], DET_PRIME).det() != 0:  # non-zero mod p proves det != 0
             return False
     return m.to_field().rank() < m.shape[0]
 
