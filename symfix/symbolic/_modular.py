@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import flint
+import numpy as np
 from sympy import prevprime
 from sympy.polys.matrices import DomainMatrix
 
@@ -119,10 +121,23 @@ def nullspace_blocks(blocks: list[flint.fmpz_mat], *, max_primes: int = 400) -> 
     number of columns), or None if no certified result came within ``max_primes`` primes
     (the caller then falls back to exact elimination over QQ).
 
-    Modulo p the null space is built block by block: X_1 = null(B_1), X_{k+1} = X_k null(B_{k+1} X_k),
-    each factor in reduced echelon form, so the result is a fixed rational matrix reduced mod p
-    for every prime that preserves the rank profile, and the primes can be combined.
+    Square blocks are first tried through one random combination C = Σ r_k B_k: its null space
+    contains the common one, so (by the argument in the module docstring) a verified lift of
+    null(C) is exactly the common null space; when the combination has extra null vectors the
+    lift fails verification and the blocks are taken one by one: X_1 = null(B_1),
+    X_{k+1} = X_k null(B_{k+1} X_k), each factor in reduced echelon form, so the result is a
+    fixed rational matrix reduced mod p for every prime that preserves the rank profile.
     """
+    square = all(Z.nrows() == Z.ncols() for Z in blocks) and len(blocks) > 1
+    if square:
+        coef = [1] + [int(c) for c in np.random.default_rng(20240).integers(2, 2**20, len(blocks) - 1)]
+        vecs = _multimodular(blocks, lambda p: _null_combined(blocks, coef, p), max_primes=8)
+        if vecs is not None:
+            return vecs
+    return _multimodular(blocks, lambda p: _null_mod(blocks, p), max_primes=max_primes)
+
+
+def _multimodular(blocks: list[flint.fmpz_mat], null_mod: Any, *, max_primes: int) -> list[list[int]] | None:
     ncols = blocks[0].ncols()
     primes = _primes()
     m = 1
@@ -130,7 +145,7 @@ def nullspace_blocks(blocks: list[flint.fmpz_mat], *, max_primes: int = 400) -> 
     profile: tuple[int, ...] | None = None
     for _ in range(max_primes):
         p = next(primes)
-        X, prof = _null_mod(blocks, p)
+        X, prof = null_mod(p)
         if profile is None or prof < profile:  # a smaller null space: earlier primes were unlucky
             profile, m, acc = prof, 1, None
         elif prof > profile:  # this prime is unlucky
@@ -152,6 +167,14 @@ def nullspace_blocks(blocks: list[flint.fmpz_mat], *, max_primes: int = 400) -> 
         if all((Z * B).is_zero() for Z in blocks):
             return vecs
     return None
+
+
+def _null_combined(blocks: list[flint.fmpz_mat], coef: list[int], p: int) -> tuple[flint.nmod_mat, tuple[int, ...]]:
+    C = flint.nmod_mat(blocks[0], p)
+    for c, Z in zip(coef[1:], blocks[1:]):
+        C = C + flint.nmod_mat(Z, p) * c
+    N, k = C.nullspace()
+    return N, (k,)
 
 
 def _null_mod(blocks: list[flint.fmpz_mat], p: int) -> tuple[flint.nmod_mat, tuple[int, ...]]:
