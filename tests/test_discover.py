@@ -91,3 +91,19 @@ def test_identify_ranks_the_true_symmetry_first_and_rejects_others():
     flips = [m for m in ranked if m.name.startswith("sign flip")]
     assert flips and all(m.angle > 0.1 for m in flips)  # negative control
     assert len(r.snapshots) == len(r.history) and r.snapshots[0]["particles"].shape == (16, 4)
+
+
+def test_sampler_input_is_drawn_reproducibly():
+    P = c2_neuron()
+    T = np.array([[1.0, 0.8, -0.5, 0.2], [-0.7, -0.3, 1.1, 0.1]])
+    T = np.concatenate([T, P.act(P.group.generators[0], T)])
+
+    def sampler(rng, n):
+        X = rng.standard_normal((n, 2))
+        return X, P.unit.forward(X, T).mean(0)
+
+    a = discover(P.unit, sampler, n_samples=2000, n_particles=16, horizon=100, seed=0)
+    b = discover(P.unit, sampler, n_samples=2000, n_particles=16, horizon=100, seed=0)
+    assert a.dim == 3 and np.array_equal(a.basis, b.basis)
+    with pytest.raises(InputError, match="sampler failed"):
+        discover(P.unit, lambda rng, n: 1 / 0, n_samples=100)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .._errors import InputError
+from .._errors import InputError, SymfixError
 from ..symbolic._fixed import dense_orthonormal
 from ._rational import rationalise
 
@@ -111,13 +111,15 @@ def discover(
     max_den: int = 2,
     snap_tol: float = 5e-2,
     progress: bool = False,
+    n_samples: int = 20000,
 ) -> Discovery:
     """Find the largest subspace supporting SI laws for the data, without knowing the group.
 
     Parameters
     ----------
     unit : a unit (``symfix.units``)
-    data : (X, Y) arrays of shapes (n, d) and (n, c), n >= 4
+    data : (X, Y) arrays of shapes (n, d) and (n, c), n >= 4, or a sampler
+        ``data(rng, n) -> (X, Y)`` called once with ``n_samples`` and a generator seeded by ``seed``
     n_particles, lr, horizon : particles, step size (per-particle step lr/N), steps per iteration
     seed : seeds the initial particles and the data split
     start : (D, k) basis of E_0 (default :func:`default_start`)
@@ -132,6 +134,7 @@ def discover(
         and inflate the next test (0 disables). Keep max_den small: a fine grid can round two
         entries that should be equal to different fractions and leave E^G
     progress : show a progress bar over the steps of each iteration (stderr)
+    n_samples : samples drawn when ``data`` is a sampler
 
     Returns
     -------
@@ -153,6 +156,15 @@ def discover(
     import torch
 
     t0 = time.perf_counter()
+    if callable(data):  # a sampler: draw the samples from it, reproducibly
+        if not isinstance(n_samples, int) or n_samples < 4:
+            raise InputError(f"n_samples must be an int >= 4 when data is a sampler, got {n_samples!r}")
+        try:
+            data = data(np.random.default_rng(seed), n_samples)
+        except SymfixError:
+            raise
+        except Exception as exc:  # a user function: say which call failed
+            raise InputError(f"the data sampler failed: {type(exc).__name__}: {exc}") from None
     X, Y = _check_data(unit, data)
     D = unit.param_dim
     for name, v in (("n_particles", n_particles), ("horizon", horizon), ("snapshots", snapshots)):
