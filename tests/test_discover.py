@@ -107,3 +107,18 @@ def test_sampler_input_is_drawn_reproducibly():
     assert a.dim == 3 and np.array_equal(a.basis, b.basis)
     with pytest.raises(InputError, match="sampler failed"):
         discover(P.unit, lambda rng, n: 1 / 0, n_samples=100)
+
+
+def test_data_symmetry_larger_than_the_guess_is_found():
+    # S4-invariant data; a user guessing the swap of the first two inputs would keep 5 directions
+    S4 = groups.symmetric(4)
+    truth = Problem(S4, reps.permutation(S4), reps.trivial(S4), units.neuron(4, 1, "tanh"))
+    swap = groups.from_generators([[1, 0, 2, 3]])
+    guess = Problem(swap, reps.permutation(swap), reps.trivial(swap), units.neuron(4, 1, "tanh"))
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((3, 6))
+    T = np.concatenate([truth.act(g, base) for g in S4.elements()])
+    X = rng.standard_normal((5000, 4))
+    r = discover(truth.unit, (X, truth.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
+    assert r.dim == truth.fixed_subspace().dim == 3 < guess.fixed_subspace().dim
+    assert r.angle_to(truth.fixed_subspace()) < 1e-9
