@@ -11,11 +11,11 @@ import os
 
 import numpy as np
 
-from symfix._builtins import builtin_problem
+from symfix._spec import load_spec
 from symfix._report import analysis, format_analysis
 
 here = os.path.dirname(os.path.abspath(__file__))
-a = analysis(builtin_problem("c2-matrix-unit"), name="c2-matrix-unit", rng=np.random.default_rng(0))
+a = analysis(load_spec("c2-matrix-unit").problem, name="c2-matrix-unit", rng=np.random.default_rng(0))
 print(format_analysis(a))
 with open(os.path.join(here, "analysis.json"), "w") as fh:
     json.dump(a, fh, indent=2, default=str)
