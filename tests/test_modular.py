@@ -72,3 +72,50 @@ def test_large_entries_need_several_primes():
     (v,) = nullspace_blocks([A])
     B = flint.fmpz_mat(3, 1, v)
     assert (A * B).is_zero() and any(x != 0 for x in v)
+
+
+def test_shifted_image_is_the_image_of_z_minus_d_identity_and_leaves_the_cache_alone():
+    from symfix.symbolic._modular import FIRST_PRIME, IntegerForm
+
+    rng = np.random.default_rng(3)
+    Z = flint.fmpz_mat([[int(v) * 10**30 + 1 for v in row] for row in rng.integers(-10**6, 10**6, (5, 5))])
+    d = 7**40
+    form = IntegerForm(Z, d)
+    plain = form.image(FIRST_PRIME)
+    shifted = form.image(FIRST_PRIME, d)
+    explicit = flint.nmod_mat(Z - flint.fmpz_mat([[d * (i == j) for j in range(5)] for i in range(5)]), FIRST_PRIME)
+    assert shifted == explicit and shifted != plain
+    assert form.image(FIRST_PRIME) == flint.nmod_mat(Z, FIRST_PRIME)  # the cached image was not modified
+    B = flint.fmpz_mat(5, 1, [1, 0, 0, 0, 0])
+    assert form.annihilates(B, 0) == (Z * B).is_zero()
+
+
+def test_flint_threads_restores_the_previous_setting():
+    from symfix.symbolic._modular import flint_threads
+
+    before = flint.ctx.threads
+    with flint_threads(3):
+        assert flint.ctx.threads == 3
+    assert flint.ctx.threads == before
+    with pytest.raises(RuntimeError), flint_threads(2):
+        raise RuntimeError
+    assert flint.ctx.threads == before
+
+
+@pytest.mark.parametrize("D", [100, 150])
+def test_sparse_and_dense_singular_generators_are_refused(D):
+    """A rank-deficient generator is caught on both the sparse and the dense path."""
+    from symfix import GroupError
+
+    rng = np.random.default_rng(D)
+    sparse = sympy.eye(D)
+    sparse[D - 1, D - 1] = 0
+    sparse[0, 1] = sympy.Rational(1, 3)  # not monomial
+    dense = sympy.Matrix(rng.integers(-3, 4, (D, D)))
+    dense[:, D - 1] = dense[:, 0] + dense[:, 1]  # rank D - 1
+    for M in (sparse, dense):
+        with pytest.raises(GroupError, match="singular"):
+            fixed_point_subspace([M])
+    shear = sympy.eye(D)
+    shear[0, 1] = sympy.Rational(1, 3)
+    assert fixed_point_subspace([shear]).dim == D - 1  # control: invertible, accepted

@@ -233,22 +233,30 @@ def _check_invertible(op: Operator, where: str, blocks: dict[int, Any] | None = 
         raise GroupError(f"{where} is singular, so it is not a group element; generators must be invertible (e.g. orthogonal)")
 
 
-DET_PRIME = 2**50 - 27  # a prime below 2^50, where flint's modular determinant is fast
-
-
 def _exact_singular(m: DomainMatrix, blocks: dict[int, Any] | None = None) -> bool:
-    """Exact singularity test: det mod a large prime first (non-zero proves invertibility)."""
+    """Exact singularity test: det mod a large prime first (non-zero proves invertibility).
+
+    The integer form of m (and its image modulo that prime, which is also the first prime of
+    the null-space solve) is kept in ``blocks`` for the solve.
+    """
+    n = m.shape[0]
+    if _is_sparse(m.nnz(), n, n):  # sparse elimination, as the solve will use: no fill-in to speak of
+        return m.to_sparse().to_field().rank() < n
     if m.domain.is_QQ or m.domain.is_ZZ:
-        import flint
+        from ._modular import FIRST_PRIME, IntegerForm, flint_threads
 
-        from ._modular import integer_block
-
-        z = integer_block(m)
+        form = IntegerForm.of(m)
         if blocks is not None:
-            blocks[id(m)] = z
-        if flint.nmod_mat(z[0], DET_PRIME).det() != 0:  # non-zero mod p proves det != 0
-            return False
-    return m.to_field().rank() < m.shape[0]
+            blocks[id(m)] = form
+        with flint_threads():
+            if form.image(FIRST_PRIME).det() != 0:  # non-zero mod p proves det != 0
+                return False
+    return m.to_field().rank() < n
+
+
+def _is_sparse(nnz: int, nrows: int, D: int) -> bool:
+    """Sparse enough for sympy's sparse elimination (the route for such constraints)."""
+    return nnz < 0.05 * nrows * D and D > 64
 
 
 def solve(
@@ -368,7 +376,7 @@ def exact_subspace(
     dom = reduce(lambda a, b: a.unify(b), [c.domain for c in constraints])
     nnz = sum(c.nnz() for c in constraints)
     nrows = sum(c.shape[0] for c in constraints)
-    sparse = nnz < 0.05 * nrows * D and D > 64
+    sparse = _is_sparse(nnz, nrows, D)
     rational = dom.is_QQ or dom.is_ZZ
     if rational and not sparse:
         vecs = _modular_vectors(constraints, shifted, blocks or {})
@@ -390,12 +398,12 @@ def exact_subspace(
 
 def _modular_vectors(constraints: Sequence[DomainMatrix], shifted: int, known: dict[int, Any]) -> list[dict[int, int]] | None:
     """Dense rational constraints: multi-modular null space, certified exactly (see _modular)."""
-    from ._modular import integer_block, minus_identity, nullspace_blocks
+    from ._modular import IntegerForm, nullspace_blocks
 
     blocks = []
     for k, c in enumerate(constraints):
-        Z, d = known[id(c)] if id(c) in known else integer_block(c)
-        blocks.append(minus_identity(Z, d) if k < shifted else Z)
+        form = known[id(c)] if id(c) in known else IntegerForm.of(c)
+        blocks.append((form, form.d if k < shifted else 0))
     rows = nullspace_blocks(blocks)
     if rows is None:
         return None
