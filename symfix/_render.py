@@ -150,6 +150,10 @@ def plot_discovery(history: list, path: str, *, title: str = "") -> None:
     axes[0].set_ylabel("dim E_j")
     axes[1].plot(it, [h["t"] for h in history], "o-", label="t statistic of the top off-subspace direction")
     axes[1].plot(it, [h["threshold"] for h in history], "s--", label="threshold (t quantile at alpha/D)")
+    leaked = [h for h in history if h["t"] > h["threshold"] and h["added"] == 0]
+    if leaked:
+        axes[1].plot([h["iteration"] for h in leaked], [h["t"] for h in leaked], "kx", ms=10,
+                     label="passes the t test, under the leak bound")
     axes[1].set_yscale("symlog")
     axes[1].legend()
     for ax in axes:

@@ -43,13 +43,39 @@ def test_planted_s3_neuron():
     assert r.dim == 3 and r.angle_to(P.fixed_subspace()) < 1e-9
 
 
-def test_data_without_symmetry_gives_the_full_space():
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_data_without_symmetry_gives_the_full_space(seed):
+    """The last w-direction is a curvature (second-order) effect; with 50 000 samples it beats
+    both the t threshold and the leak bound of the first direction's estimation error."""
     P = c2_neuron()
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((5000, 2))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((50_000, 2))
     T = np.array([[1.0, 0.8, -0.5, 0.2], [-0.7, -0.3, 1.1, 0.1]])  # no swap images: not invariant
     r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
     assert r.dim == P.param_dim
+    last = r.history[-1]
+    assert last["added"] == 1 and last["t"] > last["threshold"] and last["signal"] > last["leak_bound"] > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2])  # seeds whose second direction does not snap (seed 0 does)
+def test_leak_guard_stops_at_the_right_dimension_where_the_estimate_is_rough(seed):
+    """C2 matrix unit, an arbitrary-ish WI teacher at few samples: the second direction of E^G is
+    estimated roughly; the leak of that error must not be taken for new directions (before the
+    guard this inflated the result to the full space, dim 4, for both seeds)."""
+    G = groups.cyclic(2)
+    V = reps.permutation(G)
+    P = Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid"))
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((3, 4))
+    T = np.concatenate([base, P.act(G.generators[0], base)])
+    X = 4.0 * rng.standard_normal((30_000, 2))
+    r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=8, lr=5.0, horizon=50, seed=0)
+    E = P.fixed_subspace()
+    Qe = E.orthonormal_basis()
+    Qe = Qe.toarray() if hasattr(Qe, "toarray") else np.asarray(Qe, dtype=float)
+    assert r.dim == E.dim and r.exact_basis is None
+    assert r.history[-1]["added"] == 0 and r.history[-1]["t"] > r.history[-1]["threshold"]  # stopped by the guard
+    assert np.linalg.norm(r.basis - Qe @ (Qe.T @ r.basis), 2) < 0.2  # inside E^G up to its error
 
 
 def test_pure_noise_at_small_n_does_not_inflate_the_dimension():
@@ -122,3 +148,30 @@ def test_data_symmetry_larger_than_the_guess_is_found():
     r = discover(truth.unit, (X, truth.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
     assert r.dim == truth.fixed_subspace().dim == 3 < guess.fixed_subspace().dim
     assert r.angle_to(truth.fixed_subspace()) < 1e-9
+
+
+def test_direction_standard_error_is_calibrated_and_shrinks_with_the_noise():
+    """The per-fold spread predicts the real angle error of the all-fold direction estimate."""
+    from symfix.discovery._discover import _direction_error, _snap_tolerance
+
+    rng = np.random.default_rng(0)
+    K, rows, D = 16, 12, 6
+    u = np.zeros(D)
+    u[1] = 1.0
+    pattern = rng.standard_normal(rows)
+    for noise in (0.3, 0.03):
+        actual, predicted = [], []
+        for _ in range(200):
+            O = pattern[None, :, None] * u[None, None, :] + noise * rng.standard_normal((K, rows, D))
+            vt = np.linalg.svd(O.mean(0), full_matrices=False)[2]
+            actual.append(np.arccos(min(1.0, abs(vt[0] @ u))))
+            predicted.append(_direction_error(O, vt, 1))
+        rms_actual, mean_pred = np.sqrt(np.mean(np.square(actual))), np.mean(predicted)
+        assert 0.5 < mean_pred / rms_actual < 2.0, (noise, mean_pred, rms_actual)
+    # negative control: the prediction follows the noise level (10x less noise, ~10x smaller error)
+    O_lo = pattern[None, :, None] * u[None, None, :] + 0.01 * rng.standard_normal((K, rows, D))
+    O_hi = pattern[None, :, None] * u[None, None, :] + 0.1 * rng.standard_normal((K, rows, D))
+    e_lo = _direction_error(O_lo, np.linalg.svd(O_lo.mean(0))[2], 1)
+    e_hi = _direction_error(O_hi, np.linalg.svd(O_hi.mean(0))[2], 1)
+    assert 5 < e_hi / e_lo < 20
+    assert _snap_tolerance(1e-3, 5e-2) == pytest.approx(4e-3) and _snap_tolerance(1.0, 5e-2) == 5e-2

@@ -44,7 +44,8 @@ def main(argv=None) -> int:
     best = identify(r, P.unit)[0]
     for h in r.history:
         print(f"iteration {h['iteration']}: dim E_j {h['dim']}, t {h['t']:.1f} vs threshold {h['threshold']:.1f}, "
-              f"added {h['added']}, snapped to a rational subspace: {h.get('rational')}")
+              f"signal {h['signal']:.3g} vs leak bound {h['leak_bound']:.3g}, added {h['added']}, "
+              f"snapped to a rational subspace: {h.get('rational')}")
     print(f"discovered dim {r.dim} (E^G: {E.dim}), largest principal angle {angle:.1e}, rationalised "
           f"{r.exact_basis is not None}, best catalogue match: {best.name} (angle {best.angle:.1e}); {r.seconds:.1f} s")
     if r.exact_basis:
@@ -91,6 +92,10 @@ def _figure(r, path):
     ax = axes[0, n]
     ax.plot(it, [h["t"] for h in r.history], "o-", label="t of the top off-E_j direction")
     ax.plot(it, [h["threshold"] for h in r.history], "s--", label="threshold")
+    leaked = [h for h in r.history if h["t"] > h["threshold"] and h["added"] == 0]
+    if leaked:
+        ax.plot([h["iteration"] for h in leaked], [h["t"] for h in leaked], "kx", ms=10,
+                label="passes t, under the leak bound")
     ax.set_yscale("symlog")
     ax.set_xlabel("iteration")
     ax.legend(fontsize=8)
