@@ -381,7 +381,7 @@ def _polish_and_snap(unit: Any, data: tuple, Q: np.ndarray, coords: list, tau: f
     shape = (N.shape[1], k)
     f0 = _off_energy(unit, data, Q, coords, tau)
     sol = least_squares(lambda p: _off_energy(unit, data, Q + N @ p.reshape(shape), coords, tau),
-                        np.zeros(shape[0] * shape[1]), method="trf", max_nfev=50 * (shape[0] * shape[1] + 1))
+                        np.zeros(shape[0] * shape[1]), method="trf", max_nfev=10 * (shape[0] * shape[1] + 1))
     refined = np.linalg.qr(Q + N @ sol.x.reshape(shape))[0]
     snapped = rationalise(refined, max_den=max_den, tol=tol)
     if snapped is None:
