@@ -119,3 +119,10 @@ def test_sparse_and_dense_singular_generators_are_refused(D):
     shear = sympy.eye(D)
     shear[0, 1] = sympy.Rational(1, 3)
     assert fixed_point_subspace([shear]).dim == D - 1  # control: invertible, accepted
+
+
+def test_first_prime_is_the_first_prime_of_every_solve():
+    """The determinant check reuses the solve's first image only if the two primes agree."""
+    from symfix.symbolic._modular import FIRST_PRIME
+
+    assert FIRST_PRIME == next(_primes()) == sympy.prevprime(2**50) and sympy.isprime(FIRST_PRIME)
