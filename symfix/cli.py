@@ -149,14 +149,20 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     spec = _spec(args)
     P = spec.problem
     rng = np.random.default_rng(args.seed)
-    x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=1.0)
+    if not (args.input_scale > 0 and np.isfinite(args.input_scale)):
+        raise InputError(f"--input-scale must be a positive number, got {args.input_scale}")
+    x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=args.input_scale)
     r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed,
                  progress=sys.stderr.isatty())
     E = P.fixed_subspace()
     angle = r.angle_to(E)
     for h in r.history:
-        print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e}, "
-              f"t {h['t']:.2f} vs threshold {h['threshold']:.2f}, directions added {h['added']}")
+        notes = ["snapped to a rational subspace" if h.get("rational") else "",
+                 "refined and snapped" if h.get("polished") else "",
+                 f"estimate's standard error {h['angle_error']:.2g} rad" if h.get("angle_error") else ""]
+        print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e} "
+              f"(leak bound {h['leak_bound']:.3e}), t {h['t']:.2f} vs threshold {h['threshold']:.2f}, "
+              f"directions added {h['added']}" + "".join(f"; {n}" for n in notes if n))
     ranked = identify(r, P.unit)
     best = ranked[0] if ranked else None
     if best is None or best.angle > 0.1:
@@ -279,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n-particles", type=int, default=16)
     d.add_argument("--lr", type=float, default=1.0)
     d.add_argument("--horizon", type=int, default=100)
+    d.add_argument("--input-scale", type=float, default=1.0,
+                   help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
+                        "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)

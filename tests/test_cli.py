@@ -89,6 +89,10 @@ def test_discover_command(tmp_path):
     data = json.loads(out.read_text())
     assert data["dim"] == data["true_dim"] == 3 and data["largest_angle"] < 5e-2
     assert png.exists()
+    assert "leak bound" in r.stdout
+    bad = run("discover", "c2-neuron", "--input-scale", "-1", "--json", str(tmp_path / "e.json"))
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--input-scale" in bad.stderr
+    assert not (tmp_path / "e.json").exists()
 
 
 def test_certify_command(tmp_path):
