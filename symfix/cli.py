@@ -161,7 +161,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                  "refined and snapped" if h.get("polished") else "",
                  f"estimate's standard error {h['angle_error']:.2g} rad" if h.get("angle_error") else ""]
         print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e} "
-              f"(leak bound {h['leak_bound']:.3e}), t {h['t']:.2f} vs threshold {h['threshold']:.2f}, "
+              f"(leak bound {h['leak_bound']:.3e}), escape {h['escape']:.2e}, t {h['t']:.2f} vs threshold {h['threshold']:.2f}, "
               f"directions added {h['added']}" + "".join(f"; {n}" for n in notes if n))
     ranked = identify(r, P.unit)
     best = ranked[0] if ranked else None

@@ -29,6 +29,8 @@ def test_planted_c2_neuron_finds_EG_without_the_group():
     assert np.allclose(r.basis.T @ r.basis, np.eye(3), atol=1e-12)
     assert [h["dim"] for h in r.history][0] == 2  # E_0 = span(a, b) for a scalar output
     assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
+    # the paper's escape of a short free run: large from E_0, small (finite data only) from E^G
+    assert r.history[0]["escape"] > 100 * r.history[-1]["escape"] >= 0
     assert r.seconds > 0
 
 
