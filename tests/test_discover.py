@@ -19,6 +19,15 @@ def wi_data(P, n, rng):
     return X, P.unit.forward(X, T).mean(0)
 
 
+def orbit_teacher_data(P, k, n, seed, scale=1.0):
+    """(X, Y) from a WI teacher: k random units with their whole G-orbits, X ~ N(0, scale² I)."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((k, P.param_dim))
+    T = np.concatenate([P.act(g, base) for g in P.group.elements()])
+    X = scale * rng.standard_normal((n, P.unit.d))
+    return X, P.unit.forward(X, T).mean(0)
+
+
 def test_planted_c2_neuron_finds_EG_without_the_group():
     P = c2_neuron()
     X, Y = wi_data(P, 2000, np.random.default_rng(1))
@@ -37,11 +46,7 @@ def test_planted_c2_neuron_finds_EG_without_the_group():
 def test_planted_s3_neuron():
     G = groups.symmetric(3)
     P = Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(3, 1, "tanh"))
-    rng = np.random.default_rng(0)
-    base = rng.standard_normal((3, 5))
-    T = np.concatenate([P.act(g, base) for g in G.elements()])
-    X = rng.standard_normal((5000, 3))
-    r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
+    r = discover(P.unit, orbit_teacher_data(P, 3, 5000, 0), n_particles=16, horizon=100, seed=0)
     assert r.dim == 3 and r.angle_to(P.fixed_subspace()) < 1e-9
 
 
@@ -63,11 +68,7 @@ def _c2_matrix_data(seed, n):
     G = groups.cyclic(2)
     V = reps.permutation(G)
     P = Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid"))
-    rng = np.random.default_rng(seed)
-    base = rng.standard_normal((3, 4))
-    T = np.concatenate([base, P.act(G.generators[0], base)])
-    X = 4.0 * rng.standard_normal((n, 2))
-    return P, X, P.unit.forward(X, T).mean(0)
+    return (P, *orbit_teacher_data(P, 3, n, seed, scale=4.0))
 
 
 @pytest.mark.parametrize("seed", [1, 2])  # seeds whose second direction does not snap when added (seed 0 does)
@@ -172,11 +173,7 @@ def test_data_symmetry_larger_than_the_guess_is_found():
     truth = Problem(S4, reps.permutation(S4), reps.trivial(S4), units.neuron(4, 1, "tanh"))
     swap = groups.from_generators([[1, 0, 2, 3]])
     guess = Problem(swap, reps.permutation(swap), reps.trivial(swap), units.neuron(4, 1, "tanh"))
-    rng = np.random.default_rng(0)
-    base = rng.standard_normal((3, 6))
-    T = np.concatenate([truth.act(g, base) for g in S4.elements()])
-    X = rng.standard_normal((5000, 4))
-    r = discover(truth.unit, (X, truth.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0)
+    r = discover(truth.unit, orbit_teacher_data(truth, 3, 5000, 0), n_particles=16, horizon=100, seed=0)
     assert r.dim == truth.fixed_subspace().dim == 3 < guess.fixed_subspace().dim
     assert r.angle_to(truth.fixed_subspace()) < 1e-9
 
