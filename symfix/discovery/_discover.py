@@ -39,8 +39,9 @@ directions of E^G stay below the threshold even when discovery is started from t
 E_1 = span(a, b, u) with 200 000 samples (t ≤ 2.7 against 7.2, for spreads 0.5 and 1.5 and
 for 400 steps at lr 3); the last direction of the no-symmetry control (C2 neuron, D = 4) is
 of the same kind: it is found (full space) from 50 000 samples on, in 3 of 3 seeds, while at
-5 000 samples its signal stays under the leak bound and discovery returns 3 directions. The result is then a proper subspace of
-E^G, or, when the estimation error of a direction leaks, a subspace that is not inside E^G.
+5 000 samples its signal stays under the leak bound and discovery returns 3 directions. The
+result is then a proper subspace of E^G, or, when the estimation error of a direction leaks
+past the guard, a subspace that is not inside E^G.
 
 Default E_0 per unit. A neuron a σ(w·x + b) cannot start at z = 0 (with a = 0 nothing moves w,
 and with an odd σ the point is stationary): ``neuron`` with a scalar output starts from
@@ -67,17 +68,23 @@ __all__ = ["discover", "Discovery", "default_start"]
 
 @dataclass(frozen=True)
 class Discovery:
-    """Result of :func:`discover`: ``basis`` (D × dim, orthonormal columns), ``history`` (one dict
-    per iteration: dim, off-subspace signal, t statistic of the top direction and its
-    threshold, directions added, whether the
-    subspace was snapped to a rational one, ``escape`` (W2² from ν to its projection on E_j
-    after horizon/10 free steps from the end of the constrained run), ``leak_bound`` (the signal a direction had to beat
-    besides the t test), ``polished`` (at a stop on an unsnapped subspace: whether the
-    refinement of step 6 was snapped) and ``angle_error``, the estimated standard error in radians of the
-    directions added since the last snap), ``seconds``, ``exact_basis`` (rows of Fractions in
-    reduced echelon form) when the result was rationalised, and ``snapshots``: per iteration
-    the subspace E_j (orthonormal basis), the particles trained within it and the off-subspace
-    velocities (for pictures)."""
+    """Result of :func:`discover`.
+
+    ``basis`` (D × dim, orthonormal columns); ``seconds``; ``exact_basis`` (rows of Fractions
+    in reduced echelon form) when the result was rationalised; ``snapshots``: per iteration
+    the subspace E_j (orthonormal basis), the particles trained within it and the
+    off-subspace velocities (for pictures); ``history``: one dict per iteration with
+
+    * ``dim``, ``added``: dim E_j and the directions added;
+    * ``signal``, ``t``, ``threshold``: top singular value of the off-subspace velocity, the
+      cross-fitted t statistic of the top direction and its threshold;
+    * ``leak_bound``: the signal a direction had to beat besides the t test;
+    * ``escape``: W2² from ν to its projection on E_j after horizon/10 free steps from the
+      end of the constrained run (the paper's measure, for reference);
+    * ``rational``: whether the subspace was snapped to a rational one; ``angle_error``: the
+      estimated standard error (radians) of the directions added since the last snap;
+    * ``polished`` (at a stop on an unsnapped subspace): whether the refinement was snapped.
+    """
 
     basis: np.ndarray
     history: list = field(default_factory=list)
@@ -341,7 +348,8 @@ def _whiten(O: np.ndarray) -> np.ndarray:
 
 
 def _direction_error(O: np.ndarray, vt: np.ndarray, k: int) -> float:
-    """Standard error (radians) of the k leading directions of the all-fold mean velocity.
+    """Standard error (radians) of the k leading directions of the all-fold mean of the
+    whitened off-subspace velocities (:func:`_whiten`), as :func:`_count_directions` takes them.
 
     Each fold alone estimates the same k-dimensional subspace from 1/K of the data; the largest
     principal angle between fold f's estimate and the all-fold one is a_f, and the all-fold
