@@ -1,0 +1,70 @@
+"""Rational recovery of noisy subspace estimates (reduced echelon form + small denominators)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from scipy.linalg import null_space, subspace_angles
+
+from symfix import Problem, groups, reps, units
+from symfix.discovery import rationalise
+from symfix.discovery._rational import MAX_ENTRY, _rref
+
+
+def d4_patch():
+    rot = [6, 3, 0, 7, 4, 1, 8, 5, 2]
+    ref = [2, 1, 0, 5, 4, 3, 8, 7, 6]
+    G = groups.from_generators([rot, ref])
+    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))
+
+
+def s4_neuron():
+    G = groups.symmetric(4)
+    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(4, 1, "tanh"))
+
+
+def dense(Q):
+    return np.asarray(Q.todense()) if hasattr(Q, "todense") else np.asarray(Q)
+
+
+def tilted(E, eps, rng):
+    """An orthonormal basis (in a random frame) of a subspace eps radians from span(E)."""
+    N = null_space(E.T)
+    T = rng.standard_normal((N.shape[1], E.shape[1]))
+    T *= eps / np.linalg.norm(T, 2)
+    Q = np.linalg.qr(E + N @ T)[0]
+    return Q @ np.linalg.qr(rng.standard_normal((E.shape[1], E.shape[1])))[0]
+
+
+@pytest.mark.parametrize("make", [d4_patch, s4_neuron])
+@pytest.mark.parametrize("eps", [0.003, 0.03])
+def test_noisy_estimate_of_EG_snaps_back_exactly(make, eps):
+    P = make()
+    E = dense(P.fixed_subspace().orthonormal_basis())
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        rows, B = rationalise(tilted(E, eps, rng), max_den=2, tol=0.05)
+        assert np.max(subspace_angles(B, E)) < 1e-9
+        # exact check: every rational row is fixed by every element (dyadic entries: float is exact)
+        R = np.array([[float(x) for x in r] for r in rows])
+        assert all(isinstance(x, Fraction) for r in rows for x in r)
+        for g in P.group.elements():
+            assert np.array_equal(P.act(g, R), R)
+
+
+def test_canonical_pivots_on_a_noisy_estimate_blow_up_the_entries():
+    # why pivots need a gap: with the plain rule the corner w[2] (equal to w[0] in E^G) becomes
+    # a pivot of a noisy estimate, and the entries that follow are huge; the guard refuses them
+    E = dense(d4_patch().fixed_subspace().orthonormal_basis())
+    Q = tilted(E, 0.01, np.random.default_rng(1))
+    R, pivots = _rref(Q.T, 1e-8)
+    assert np.abs(R).max() > MAX_ENTRY
+    R, pivots = _rref(Q.T, 0.05)
+    assert pivots == _rref(E.T, 1e-8)[1] and np.abs(R).max() < 2
+
+
+def test_no_snap_far_from_every_small_denominator_subspace():
+    rng = np.random.default_rng(2)
+    E = dense(d4_patch().fixed_subspace().orthonormal_basis())
+    assert rationalise(tilted(E, 0.3, rng), max_den=2, tol=0.05) is None
+    assert rationalise(np.linalg.qr(rng.standard_normal((11, 5)))[0], max_den=2, tol=0.05) is None
