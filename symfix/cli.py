@@ -153,12 +153,13 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         raise InputError(f"--input-scale must be a positive number, got {args.input_scale}")
     x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=args.input_scale)
     r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed,
-                 progress=sys.stderr.isatty())
+                 progress=sys.stderr.isatty(), closure=args.closure)
     E = P.fixed_subspace()
     angle = r.angle_to(E)
     for h in r.history:
         notes = ["snapped to a rational subspace" if h.get("rational") else "",
                  "refined and snapped" if h.get("polished") else "",
+                 f"orbit closure added {h['closure']}" if h.get("closure") else "",
                  f"estimate's standard error {h['angle_error']:.2g} rad" if h.get("angle_error") else ""]
         print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e} "
               f"(leak bound {h['leak_bound']:.3e}), escape {h['escape']:.2e}, t {h['t']:.2f} vs threshold {h['threshold']:.2f}, "
@@ -288,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--input-scale", type=float, default=1.0,
                    help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
                         "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
+    d.add_argument("--closure", choices=["orbits"], default=None,
+                   help="assume the symmetry permutes parameter coordinates (weight sharing): each enlargement "
+                        "becomes the span of the classes of coordinates where its vectors agree")
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)

@@ -95,6 +95,15 @@ def test_discover_command(tmp_path):
     assert not (tmp_path / "e.json").exists()
 
 
+def test_discover_command_with_orbit_closure_finds_the_patch_symmetry(tmp_path):
+    out = tmp_path / "d.json"
+    r = run("discover", "d4-patch", "--closure", "orbits", "--samples", "40000", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert data["dim"] == data["true_dim"] == 5 and data["largest_angle"] < 1e-9 and data["rationalised"]
+    assert "orbit closure added" in r.stdout and "3x3 patch" in data["matches"][0]["name"]
+
+
 def test_certify_command(tmp_path):
     out = tmp_path / "c.json"
     r = run("certify", "c2-neuron", "--json", str(out))

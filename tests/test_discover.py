@@ -203,3 +203,52 @@ def test_direction_standard_error_is_calibrated_and_shrinks_with_the_noise():
     e_hi = _direction_error(O_hi, np.linalg.svd(O_hi.mean(0))[2], 1)
     assert 5 < e_hi / e_lo < 20
     assert _snap_tolerance(1e-3, 5e-2) == pytest.approx(4e-3) and _snap_tolerance(1.0, 5e-2) == 5e-2
+
+
+def d4_patch_problem():
+    rot = [6, 3, 0, 7, 4, 1, 8, 5, 2]
+    ref = [2, 1, 0, 5, 4, 3, 8, 7, 6]
+    G = groups.from_generators([rot, ref])
+    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))
+
+
+@pytest.mark.parametrize("seed", [0, 2])  # seeds 0-5: 4 of 6 exact; 1 and 5 merge two orbits (see below)
+def test_planted_d4_patch_with_orbit_closure(seed):
+    """D4 on a 3x3 patch, invariant teacher, 40 000 samples: the linear correlation u lies in
+    E^G and its equal entries show centre, edges and corners, so with closure="orbits" one
+    direction gives E^G exactly; the exact E^G is then tested and nothing escapes. When two
+    orbits of u have values closer than the noise they form one class (a subspace of E^G)
+    and the split is a curvature-only direction: seeds 1 and 5 end at dim 5 unsnapped, dim 4."""
+    from symfix.discovery import identify
+
+    P = d4_patch_problem()
+    X, Y = orbit_teacher_data(P, 3, 40_000, seed)
+    r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0, closure="orbits")
+    E = P.fixed_subspace()
+    assert r.dim == E.dim == 5 and r.exact_basis is not None and r.angle_to(E) < 1e-9
+    assert r.history[0]["added"] == 1 and r.history[0]["closure"] == 2
+    assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
+    assert "3x3 patch" in identify(r, P.unit)[0].name
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_orbit_closure_on_data_without_symmetry_gives_the_full_space(seed):
+    P = c2_neuron()
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((50_000, 2))
+    T = np.array([[1.0, 0.8, -0.5, 0.2], [-0.7, -0.3, 1.1, 0.1]])
+    r = discover(P.unit, (X, P.unit.forward(X, T).mean(0)), n_particles=16, horizon=100, seed=0, closure="orbits")
+    assert r.dim == P.param_dim
+
+
+def test_orbit_closure_adds_nothing_to_pure_noise():
+    rng = np.random.default_rng(2)
+    P = c2_neuron()
+    X, Y = rng.standard_normal((50, 2)), 0.1 * rng.standard_normal((50, 1))
+    assert discover(P.unit, (X, Y), n_particles=4, horizon=50, seed=0, closure="orbits").dim == 2
+
+
+def test_closure_must_be_known():
+    u = units.neuron(2, 1, "tanh")
+    with pytest.raises(InputError, match="closure"):
+        discover(u, (np.zeros((10, 2)), np.zeros((10, 1))), closure="signs")

@@ -68,3 +68,35 @@ def test_no_snap_far_from_every_small_denominator_subspace():
     E = dense(d4_patch().fixed_subspace().orthonormal_basis())
     assert rationalise(tilted(E, 0.3, rng), max_den=2, tol=0.05) is None
     assert rationalise(np.linalg.qr(rng.standard_normal((11, 5)))[0], max_den=2, tol=0.05) is None
+
+
+def test_orbit_hull_of_one_noisy_direction_is_EG_of_the_patch():
+    """A permutation action: one vector of E^G with distinct values on centre, edges and corners
+    shows all three orbits; the hull is E^G exactly (checked by acting with every element)."""
+    from symfix.discovery import orbit_hull
+
+    P = d4_patch()
+    E = dense(P.fixed_subspace().orthonormal_basis())
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        u = np.zeros(11)
+        u[1:10] = [0.2, -0.4, 0.2, -0.4, 0.7, -0.4, 0.2, -0.4, 0.2]  # corners, edges, centre
+        Q = np.stack([np.eye(11)[0], u / np.linalg.norm(u), np.eye(11)[10]], axis=1)
+        Q = tilted(Q, 0.01, rng)
+        rows, B = orbit_hull(Q, tol=0.04)
+        assert B.shape[1] == 5 and np.max(subspace_angles(B, E)) < 1e-12
+        R = np.array([[float(x) for x in r] for r in rows])
+        for g in P.group.elements():
+            assert np.array_equal(P.act(g, R), R)
+
+
+def test_orbit_hull_refuses_unclear_classes_and_merges_equal_values():
+    from symfix.discovery import orbit_hull
+
+    u = np.array([0.2, -0.4, 0.2, -0.4, 0.7, -0.4, 0.2, -0.4, 0.2])
+    noisy = u + 0.08 * np.random.default_rng(4).standard_normal(9)  # noise above the tolerance
+    assert orbit_hull((noisy / np.linalg.norm(noisy))[:, None], tol=0.05) is None
+    # edges and corners with the same value: one class, a union of two orbits (still inside E^G)
+    v = np.array([0.3, 0.3, 0.3, 0.3, 0.7, 0.3, 0.3, 0.3, 0.3])
+    rows, B = orbit_hull((v / np.linalg.norm(v))[:, None], tol=0.01)
+    assert [[int(x) for x in r] for r in rows] == [[1, 1, 1, 1, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0, 0]]

@@ -4,7 +4,7 @@ of the SI-vs-WI gap (cvxpy)."""
 from ._certify import Certificate, SolverError, certify, orbit_dictionary
 from ._discover import Discovery, default_start, discover
 from ._identify import Match, candidate_problems, identify
-from ._rational import rationalise
+from ._rational import orbit_hull, rationalise
 
 __all__ = [
     "discover",
@@ -14,6 +14,7 @@ __all__ = [
     "Match",
     "candidate_problems",
     "rationalise",
+    "orbit_hull",
     "certify",
     "Certificate",
     "SolverError",

@@ -27,7 +27,8 @@ class Match:
 
 def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
     """Catalogue actions on the unit's inputs (and outputs): permutation groups (symmetric,
-    cyclic, dihedral, each transposition), sign flips of each input, rotations of R^2; outputs
+    cyclic, dihedral, each transposition; rotations and reflections of an m × m patch when
+    d = m²), sign flips of each input, rotations of R^2; outputs
     trivial for a scalar output, or the same permutation action when c == d."""
     from .. import groups, reps
     from .._problem import Problem
@@ -55,6 +56,14 @@ def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
         add(f"C{d} cycling the inputs", G, reps.permutation(G))
         G = groups.dihedral(d)
         add(f"D{d} on the inputs as a {d}-gon", G, reps.permutation(G))
+    m = int(round(np.sqrt(d)))
+    if m >= 2 and m * m == d:  # the inputs as an m x m image patch, pixel (r, c) at index r m + c
+        rot = [(m - 1 - c) * m + r for r in range(m) for c in range(m)]
+        ref = [r * m + (m - 1 - c) for r in range(m) for c in range(m)]
+        G = groups.from_generators([rot, ref])
+        add(f"D4 rotating and reflecting the {m}x{m} patch", G, reps.permutation(G))
+        G = groups.from_generators([rot])
+        add(f"C4 rotating the {m}x{m} patch", G, reps.permutation(G))
     if 2 <= d <= 6:
         for i in range(d):
             for j in range(i + 1, d):

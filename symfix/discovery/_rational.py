@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import subspace_angles
 
-__all__ = ["rationalise"]
+__all__ = ["rationalise", "orbit_hull"]
 
 # Largest echelon entry a snap may have. Entries this large come from a pivot column that is
 # nearly dependent on the earlier ones; rounding them to a coarse grid changes the subspace by
@@ -78,3 +78,55 @@ def rationalise(Q: Any, *, max_den: int = 12, tol: float = 1e-2) -> tuple[list[l
         if np.max(subspace_angles(B, Q)) <= tol:
             return rows, B
     return None
+
+
+def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.ndarray] | None:
+    """The span of the indicator vectors of the classes of coordinates on which every vector of
+    span(Q) takes equal values, as exact rows (0/1, reduced echelon form) and an orthonormal
+    float basis; None when the classes are not clear.
+
+    When a group acts by permuting coordinates (pixels, nodes, set elements: weight sharing),
+    E^G is spanned by the indicators of the orbits, and a vector of E^G is constant on each
+    orbit. A subspace inside E^G therefore shows, through the coordinates where its vectors
+    agree, a union of orbits, and the span of those classes (coordinates where span(Q)
+    vanishes left out) is a rational subspace of E^G that contains span(Q), often larger.
+    Only valid for permutation actions: for a general linear action the classes are not orbits.
+
+    ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
+    the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): rows within r of
+    each other (single linkage) form a class, which must be no wider than r; a row counts as
+    zero below r and must not lie between r and 2 r (unclear); and span(Q) must lie within
+    ``tol`` radians of the result.
+
+    >>> import numpy as np
+    >>> u = np.array([[0.0, 0.5, 0.3, 0.5, 0.3]]).T        # constant on {1, 3} and on {2, 4}
+    >>> rows, B = orbit_hull(u / np.linalg.norm(u))
+    >>> [[str(x) for x in r] for r in rows]
+    [['0', '1', '0', '1', '0'], ['0', '0', '1', '0', '1']]
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    Q = np.asarray(Q, dtype=np.float64)
+    if Q.ndim != 2 or Q.shape[1] == 0:
+        return None
+    Q = np.linalg.qr(Q)[0]
+    D, k = Q.shape
+    r = tol * np.sqrt(k / D)
+    norms = np.linalg.norm(Q, axis=1)
+    if np.any((norms > r) & (norms < 2 * r)):  # neither clearly zero nor clearly not
+        return None
+    live = np.flatnonzero(norms >= 2 * r)
+    if live.size == 0:
+        return None
+    labels = np.ones(1, dtype=int) if live.size == 1 else fcluster(linkage(Q[live], method="single"), t=r, criterion="distance")
+    classes = sorted((live[labels == c] for c in np.unique(labels)), key=lambda idx: int(idx[0]))
+    if any(idx.size > 1 and np.max(pdist(Q[idx])) > r for idx in classes):  # a chain, not a tight class
+        return None
+    H = np.zeros((D, len(classes)))
+    for j, idx in enumerate(classes):
+        H[idx, j] = 1.0 / np.sqrt(idx.size)
+    if np.linalg.norm(Q - H @ (H.T @ Q), 2) > np.sin(min(tol, np.pi / 2)):
+        return None
+    rows = [[Fraction(int(i in set(idx.tolist()))) for i in range(D)] for idx in classes]
+    return rows, H
