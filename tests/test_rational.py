@@ -100,3 +100,17 @@ def test_orbit_hull_refuses_unclear_classes_and_merges_equal_values():
     v = np.array([0.3, 0.3, 0.3, 0.3, 0.7, 0.3, 0.3, 0.3, 0.3])
     rows, B = orbit_hull((v / np.linalg.norm(v))[:, None], tol=0.01)
     assert [[int(x) for x in r] for r in rows] == [[1, 1, 1, 1, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0, 0]]
+
+
+def test_orbit_hull_scales_without_a_distance_matrix():
+    """30 000 coordinates in three classes: a D x D distance matrix would need 7 GB."""
+    from symfix.discovery import orbit_hull
+
+    D = 30_000
+    rng = np.random.default_rng(5)
+    cls = rng.integers(0, 3, D)
+    v = np.array([1.0, -2.0, 3.0])[cls] + 1e-3 * rng.standard_normal(D)
+    rows, B = orbit_hull((v / np.linalg.norm(v))[:, None], tol=0.05)
+    assert B.shape == (D, 3)
+    found = sorted(tuple(np.flatnonzero([int(x) for x in r])) for r in rows)
+    assert found == sorted(tuple(np.flatnonzero(cls == c)) for c in range(3))

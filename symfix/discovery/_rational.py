@@ -93,10 +93,11 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
     Only valid for permutation actions: for a general linear action the classes are not orbits.
 
     ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
-    the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): rows within r of
-    each other (single linkage) form a class, which must be no wider than r; a row counts as
-    zero below r and must not lie between r and 2 r (unclear); and span(Q) must lie within
-    ``tol`` radians of the result.
+    the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): a row counts as
+    zero below r and must not lie between r and 2 r (unclear); the other rows must fall into
+    classes whose members lie within r / 2 of the class mean and farther than r from every
+    row of another class; and span(Q) must lie within ``tol``
+    radians of the result. Cost O(D × classes); no D × D distance matrix is formed.
 
     >>> import numpy as np
     >>> u = np.array([[0.0, 0.5, 0.3, 0.5, 0.3]]).T        # constant on {1, 3} and on {2, 4}
@@ -104,9 +105,6 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
     >>> [[str(x) for x in r] for r in rows]
     [['0', '1', '0', '1', '0'], ['0', '0', '1', '0', '1']]
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import pdist
-
     Q = np.asarray(Q, dtype=np.float64)
     if Q.ndim != 2 or Q.shape[1] == 0:
         return None
@@ -116,17 +114,41 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
     norms = np.linalg.norm(Q, axis=1)
     if np.any((norms > r) & (norms < 2 * r)):  # neither clearly zero nor clearly not
         return None
-    live = np.flatnonzero(norms >= 2 * r)
-    if live.size == 0:
-        return None
-    labels = np.ones(1, dtype=int) if live.size == 1 else fcluster(linkage(Q[live], method="single"), t=r, criterion="distance")
-    classes = sorted((live[labels == c] for c in np.unique(labels)), key=lambda idx: int(idx[0]))
-    if any(idx.size > 1 and np.max(pdist(Q[idx])) > r for idx in classes):  # a chain, not a tight class
+    classes = _tight_classes(Q, np.flatnonzero(norms >= 2 * r), r)
+    if not classes:
         return None
     H = np.zeros((D, len(classes)))
     for j, idx in enumerate(classes):
         H[idx, j] = 1.0 / np.sqrt(idx.size)
     if np.linalg.norm(Q - H @ (H.T @ Q), 2) > np.sin(min(tol, np.pi / 2)):
         return None
-    rows = [[Fraction(int(i in set(idx.tolist()))) for i in range(D)] for idx in classes]
+    rows = [[Fraction(int(x > 0)) for x in H[:, j]] for j in range(H.shape[1])]
     return rows, H
+
+
+def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float) -> list[np.ndarray] | None:
+    """Rows ``live`` of Q grouped into classes (index arrays, ordered by first index): each row
+    within r / 2 of its class mean and farther than r from every row of another class (checked
+    through the means and radii); None if the rows do not split that way. Leader clustering (each row joins the first class whose leader is
+    within r, else starts one), then the means are checked."""
+    if live.size == 0:
+        return None
+    leaders = np.empty((0, Q.shape[1]))
+    label = np.empty(live.size, dtype=int)
+    for n, i in enumerate(live):
+        d = np.linalg.norm(leaders - Q[i], axis=1)
+        j = int(np.argmin(d)) if d.size else -1
+        if j < 0 or d[j] > r:
+            leaders = np.vstack([leaders, Q[i]])
+            j = leaders.shape[0] - 1
+        label[n] = j
+    classes = [live[label == j] for j in range(leaders.shape[0])]
+    means = np.stack([Q[idx].mean(axis=0) for idx in classes])
+    radius = np.array([np.max(np.linalg.norm(Q[idx] - m, axis=1)) for idx, m in zip(classes, means)])
+    if np.any(radius > r / 2):  # a spread-out class, not a tight one
+        return None
+    for j in range(len(means) - 1):  # every row farther than r from every other class
+        gaps = np.linalg.norm(means[j + 1 :] - means[j], axis=1) - radius[j + 1 :] - radius[j]
+        if np.min(gaps) <= r:
+            return None
+    return sorted(classes, key=lambda idx: int(idx[0]))
