@@ -95,7 +95,7 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
     ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
     the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): a row counts as
     zero below r and must not lie between r and 2 r (unclear); the other rows must fall into
-    classes whose members lie within r / 2 of the class mean and farther than r from every
+    classes whose members lie within r / sqrt(2) of the class mean and farther than r from every
     row of another class; and span(Q) must lie within ``tol``
     radians of the result. Cost O(D × classes); no D × D distance matrix is formed.
 
@@ -128,7 +128,7 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
 
 def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float) -> list[np.ndarray] | None:
     """Rows ``live`` of Q grouped into classes (index arrays, ordered by first index): each row
-    within r / 2 of its class mean and farther than r from every row of another class (checked
+    within r / sqrt(2) of its class mean and farther than r from every row of another class (checked
     through the means and radii); None if the rows do not split that way. Leader clustering (each row joins the first class whose leader is
     within r, else starts one), then the means are checked."""
     if live.size == 0:
@@ -145,7 +145,7 @@ def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float) -> list[np.ndarray
     classes = [live[label == j] for j in range(leaders.shape[0])]
     means = np.stack([Q[idx].mean(axis=0) for idx in classes])
     radius = np.array([np.max(np.linalg.norm(Q[idx] - m, axis=1)) for idx, m in zip(classes, means)])
-    if np.any(radius > r / 2):  # a spread-out class, not a tight one
+    if np.any(radius > r / np.sqrt(2)):  # spread out: by Jung's theorem a class of diameter <= r passes
         return None
     for j in range(len(means) - 1):  # every row farther than r from every other class
         gaps = np.linalg.norm(means[j + 1 :] - means[j], axis=1) - radius[j + 1 :] - radius[j]
