@@ -289,9 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--input-scale", type=float, default=1.0,
                    help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
                         "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
-    d.add_argument("--closure", choices=["orbits"], default=None,
-                   help="assume the symmetry permutes parameter coordinates (weight sharing): each enlargement "
-                        "becomes the span of the classes of coordinates where its vectors agree")
+    d.add_argument("--closure", choices=["orbits", "signed-orbits"], default=None,
+                   help="assume the symmetry permutes parameter coordinates (weight sharing; signed-orbits: "
+                        "also changes signs): each enlargement becomes the span of the classes of coordinates "
+                        "where its vectors agree (up to sign)")
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)

@@ -252,3 +252,23 @@ def test_closure_must_be_known():
     u = units.neuron(2, 1, "tanh")
     with pytest.raises(InputError, match="closure"):
         discover(u, (np.zeros((10, 2)), np.zeros((10, 1))), closure="signs")
+
+
+def test_orbit_closure_follows_sign_changes():
+    """C2 acting by x -> (-x2, -x1): E^G = span(a, w1 - w2, b); with closure="signed-orbits"
+    the classes are taken up to sign, so the hull is that signed subspace, identified as a
+    swap with a sign change."""
+    from symfix.discovery import identify
+
+    G = groups.from_generators([[[0, -1], [-1, 0]]])
+    P = Problem(G, reps.defining(G), reps.trivial(G), units.neuron(2, 1, "tanh"))
+    data = orbit_teacher_data(P, 3, 20_000, 0)
+    r = discover(P.unit, data, n_particles=16, horizon=100, seed=0, closure="signed-orbits")
+    E = P.fixed_subspace()
+    assert r.dim == E.dim == 3 and r.angle_to(E) < 1e-9
+    assert [str(x) for x in r.exact_basis[1]] == ["0", "1", "-1", "0"]
+    assert identify(r, P.unit)[0].name == "swap of inputs 0 and 1 with a sign change"
+    assert r.history[0].get("closure") == 0  # the first direction, snapped by its signed class
+    # negative control: the unsigned closure takes w1 and w2 (opposite values) as two orbits,
+    # so the wrong assumption on the action gives the full space
+    assert discover(P.unit, data, n_particles=16, horizon=100, seed=0, closure="orbits").dim == 4

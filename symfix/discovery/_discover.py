@@ -21,8 +21,9 @@ heuristic grows E_0 ⊂ E_1 ⊂ ... :
 5. the counted principal directions of S are added to E_j, and the result is snapped to a
    nearby small-denominator rational subspace when there is one within 4 standard errors
    (reduced echelon form and rational recovery, :mod:`._rational`); with
-   ``closure="orbits"`` (permutation actions) it is first replaced by the span of the classes
-   of coordinates where its vectors agree, when those classes are clear;
+   ``closure="orbits"`` (permutation actions; ``"signed-orbits"`` with sign changes) it is
+   first replaced by the span of the classes of coordinates where its vectors agree (up to
+   sign), when those classes are clear;
 6. when no direction is left and E_j is not exact, E_j is refined: its columns are tilted
    into the complement to minimise the off-subspace velocity of the snapshot laws (least
    squares, full data) and the result is snapped; accepted only if the refinement and the
@@ -43,9 +44,9 @@ for 400 steps at lr 3); the last direction of the no-symmetry control (C2 neuron
 of the same kind: it is found (full space) from 50 000 samples on, in 3 of 3 seeds, while at
 5 000 samples its signal stays under the leak bound and discovery returns 3 directions. The
 result is then a proper subspace of E^G, or, when the estimation error of a direction leaks
-past the guard, a subspace that is not inside E^G. When the symmetry acts by permuting
-coordinates, ``closure="orbits"`` avoids the curvature-only directions: the linear
-correlation u already lies in E^G, and its equal entries show the orbits (on the D4 patch:
+past the guard, a subspace that is not inside E^G. When the symmetry permutes coordinates,
+``closure="orbits"`` avoids the curvature-only directions: the
+linear correlation u already lies in E^G, and its equal entries show the orbits (D4 patch:
 E^G exactly from one direction, 40 000 samples, under a second).
 
 Default E_0 per unit. A neuron a σ(w·x + b) cannot start at z = 0 (with a = 0 nothing moves w,
@@ -181,13 +182,14 @@ def discover(
     progress : show a progress bar over the steps of each iteration (stderr)
     n_samples : samples drawn when ``data`` is a sampler
     closure : ``"orbits"`` when the symmetry sought acts by permuting parameter coordinates
-        (pixels, nodes, set elements: weight sharing; no sign flips or mixing). Then E^G is
-        spanned by orbit indicators, every vector in it is constant on orbits, and each
-        enlargement is replaced by the span of the indicators of the classes of coordinates on
-        which the new subspace's vectors agree (:func:`orbit_hull`), a rational subspace of
-        E^G that is often larger: one linear-correlation direction of the D4 3×3 patch shows
-        centre, edges and corners. Classes must be clear at 4 standard errors of the estimate
-        (otherwise the usual snap is tried); the next iteration tests the result like any other.
+        (pixels, nodes, set elements: weight sharing), ``"signed-orbits"`` when it may also
+        change their signs (no rotations that mix coordinates). Then E^G is spanned by
+        (signed) orbit indicators, and each enlargement is replaced by the span of the
+        indicators of the classes of coordinates on which the new subspace's vectors agree (up
+        to sign) (:func:`orbit_hull`), a rational subspace of E^G that is often larger: one
+        linear-correlation direction of the D4 3×3 patch shows centre, edges and corners.
+        Classes must be clear at 4 standard errors of the estimate (otherwise the usual snap
+        is tried); the next iteration tests the result like any other.
         Default None: no assumption on the action
 
     Returns
@@ -224,8 +226,8 @@ def discover(
     for name, v in (("n_particles", n_particles), ("horizon", horizon), ("snapshots", snapshots)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise InputError(f"{name} must be a positive int, got {v!r}")
-    if closure not in (None, "orbits"):
-        raise InputError(f"closure must be None or 'orbits', got {closure!r}")
+    if closure not in (None, "orbits", "signed-orbits"):
+        raise InputError(f"closure must be None, 'orbits' or 'signed-orbits', got {closure!r}")
     if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
         raise InputError(f"lr must be a finite number > 0, got {lr!r}")
     Q = default_start(unit) if start is None else _orthonormal(start, D)
@@ -288,7 +290,7 @@ def discover(
         new = new - Q @ (Q.T @ new)
         Q = np.linalg.qr(np.concatenate([Q, new], axis=1))[0]
         exact = None
-        hull = orbit_hull(Q, tol=max(SNAP_Z * err, 1e-9)) if closure == "orbits" else None
+        hull = orbit_hull(Q, tol=max(SNAP_Z * err, 1e-9), signed=closure == "signed-orbits") if closure else None
         if hull is not None:  # the classes of equal coordinates: a rational subspace of E^G
             history[-1]["closure"] = hull[1].shape[1] - Q.shape[1]
             exact, Q = hull

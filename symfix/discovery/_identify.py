@@ -28,7 +28,7 @@ class Match:
 def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
     """Catalogue actions on the unit's inputs (and outputs): permutation groups (symmetric,
     cyclic, dihedral, each transposition; rotations and reflections of an m × m patch when
-    d = m²), sign flips of each input, rotations of R^2; outputs
+    d = m²), sign flips of each input, swaps with a sign change, rotations of R^2; outputs
     trivial for a scalar output, or the same permutation action when c == d."""
     from .. import groups, reps
     from .._problem import Problem
@@ -71,6 +71,14 @@ def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
                 p[i], p[j] = j, i
                 G = groups.from_generators([p])
                 add(f"swap of inputs {i} and {j}", G, reps.permutation(G))
+    if 2 <= d <= 6:
+        for i in range(d):
+            for j in range(i + 1, d):
+                m = np.eye(d, dtype=int)
+                m[[i, j], [i, j]] = 0
+                m[i, j] = m[j, i] = -1
+                G = groups.from_generators([m.tolist()])
+                add(f"swap of inputs {i} and {j} with a sign change", G, reps.defining(G))
     if d <= 6:
         for i in range(d):
             m = np.eye(d, dtype=int)

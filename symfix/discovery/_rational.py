@@ -80,30 +80,37 @@ def rationalise(Q: Any, *, max_den: int = 12, tol: float = 1e-2) -> tuple[list[l
     return None
 
 
-def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.ndarray] | None:
+def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list[list[Fraction]], np.ndarray] | None:
     """The span of the indicator vectors of the classes of coordinates on which every vector of
-    span(Q) takes equal values, as exact rows (0/1, reduced echelon form) and an orthonormal
-    float basis; None when the classes are not clear.
+    span(Q) takes equal values (with ``signed``: equal up to a sign fixed per coordinate), as
+    exact rows (entries 0, 1, and -1 when signed) and an orthonormal float basis; None when
+    the classes are not clear.
 
     When a group acts by permuting coordinates (pixels, nodes, set elements: weight sharing),
     E^G is spanned by the indicators of the orbits, and a vector of E^G is constant on each
-    orbit. A subspace inside E^G therefore shows, through the coordinates where its vectors
-    agree, a union of orbits, and the span of those classes (coordinates where span(Q)
-    vanishes left out) is a rational subspace of E^G that contains span(Q), often larger.
-    Only valid for permutation actions: for a general linear action the classes are not orbits.
+    orbit; with sign changes too (``signed``), E^G is spanned by signed indicators of the
+    orbits on which it does not vanish. A subspace inside E^G therefore shows, through the
+    coordinates where its vectors agree (up to sign), unions of orbits, and the span of those
+    classes (coordinates where span(Q) vanishes left out) is a rational subspace of E^G that
+    contains span(Q), often larger. Only valid for such actions: for a general linear action
+    (a rotation mixing coordinates) the classes are not orbits. ``signed`` also covers plain
+    permutations, but merges orbits whose values are opposite, so it is coarser there.
 
     ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
     the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): a row counts as
-    zero below r and must not lie between r and 2 r (unclear); the other rows must fall into
-    classes whose members lie within r / sqrt(2) of the class mean and farther than r from every
-    row of another class; and span(Q) must lie within ``tol``
-    radians of the result. Cost O(D × classes); no D × D distance matrix is formed.
+    zero below r and must not lie between r and 2 r (unclear); the other rows (when signed,
+    each with the sign that brings it nearest to its class) must lie within r / sqrt(2) of the class
+    mean and farther than r from every row of another class; and span(Q) must lie within
+    ``tol`` radians of the result. Cost O(D × classes); no D × D distance matrix is formed.
 
     >>> import numpy as np
-    >>> u = np.array([[0.0, 0.5, 0.3, 0.5, 0.3]]).T        # constant on {1, 3} and on {2, 4}
-    >>> rows, B = orbit_hull(u / np.linalg.norm(u))
+    >>> u = np.array([[0.0, 0.5, 0.3, 0.5, -0.3]]).T       # ±constant on {1, 3} and on {2, 4}
+    >>> rows, B = orbit_hull(u / np.linalg.norm(u), signed=True)
     >>> [[str(x) for x in r] for r in rows]
-    [['0', '1', '0', '1', '0'], ['0', '0', '1', '0', '1']]
+    [['0', '1', '0', '1', '0'], ['0', '0', '1', '0', '-1']]
+    >>> rows, B = orbit_hull(u / np.linalg.norm(u))         # unsigned: 0.3 and -0.3 differ
+    >>> [[str(x) for x in r] for r in rows]
+    [['0', '1', '0', '1', '0'], ['0', '0', '1', '0', '0'], ['0', '0', '0', '0', '1']]
     """
     Q = np.asarray(Q, dtype=np.float64)
     if Q.ndim != 2 or Q.shape[1] == 0:
@@ -114,41 +121,50 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2) -> tuple[list[list[Fraction]], np.n
     norms = np.linalg.norm(Q, axis=1)
     if np.any((norms > r) & (norms < 2 * r)):  # neither clearly zero nor clearly not
         return None
-    classes = _tight_classes(Q, np.flatnonzero(norms >= 2 * r), r)
-    if not classes:
+    found = _tight_classes(Q, np.flatnonzero(norms >= 2 * r), r, signed)
+    if not found:
         return None
-    H = np.zeros((D, len(classes)))
-    for j, idx in enumerate(classes):
-        H[idx, j] = 1.0 / np.sqrt(idx.size)
+    H = np.zeros((D, len(found)))
+    for j, (idx, sign) in enumerate(found):
+        H[idx, j] = sign / np.sqrt(idx.size)
     if np.linalg.norm(Q - H @ (H.T @ Q), 2) > np.sin(min(tol, np.pi / 2)):
         return None
-    rows = [[Fraction(int(x > 0)) for x in H[:, j]] for j in range(H.shape[1])]
+    rows = [[Fraction(int(np.sign(x))) for x in H[:, j]] for j in range(H.shape[1])]
     return rows, H
 
 
-def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float) -> list[np.ndarray] | None:
-    """Rows ``live`` of Q grouped into classes (index arrays, ordered by first index): each row
-    within r / sqrt(2) of its class mean and farther than r from every row of another class (checked
-    through the means and radii); None if the rows do not split that way. Leader clustering (each row joins the first class whose leader is
-    within r, else starts one), then the means are checked."""
+def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float, signed: bool) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Rows ``live`` of Q grouped into classes (up to sign when ``signed``): (indices, signs) per
+    class, ordered by first index, the first sign +1 (all +1 unless signed). Each signed row lies within r / sqrt(2) of its class mean
+    and farther than r from every signed row of another class (checked through the means and
+    radii; by Jung's theorem every class of diameter at most r passes); None if the rows do
+    not split that way. Leader clustering: a row joins the first class whose leader is within
+    r of it or of its negative, else starts one."""
     if live.size == 0:
         return None
     leaders = np.empty((0, Q.shape[1]))
     label = np.empty(live.size, dtype=int)
+    signs = np.ones(live.size)
     for n, i in enumerate(live):
-        d = np.linalg.norm(leaders - Q[i], axis=1)
+        plus = np.linalg.norm(leaders - Q[i], axis=1)
+        minus = np.linalg.norm(leaders + Q[i], axis=1) if signed else np.full(plus.shape, np.inf)
+        d = np.minimum(plus, minus)
         j = int(np.argmin(d)) if d.size else -1
         if j < 0 or d[j] > r:
             leaders = np.vstack([leaders, Q[i]])
             j = leaders.shape[0] - 1
+        elif minus[j] < plus[j]:
+            signs[n] = -1.0
         label[n] = j
-    classes = [live[label == j] for j in range(leaders.shape[0])]
-    means = np.stack([Q[idx].mean(axis=0) for idx in classes])
-    radius = np.array([np.max(np.linalg.norm(Q[idx] - m, axis=1)) for idx, m in zip(classes, means)])
-    if np.any(radius > r / np.sqrt(2)):  # spread out: by Jung's theorem a class of diameter <= r passes
+    found = [(live[label == j], signs[label == j]) for j in range(leaders.shape[0])]
+    means = np.stack([(Q[idx] * sg[:, None]).mean(axis=0) for idx, sg in found])
+    radius = np.array([np.max(np.linalg.norm(Q[idx] * sg[:, None] - m, axis=1)) for (idx, sg), m in zip(found, means)])
+    if np.any(radius > r / np.sqrt(2)):  # a spread-out class, not a tight one
         return None
-    for j in range(len(means) - 1):  # every row farther than r from every other class
-        gaps = np.linalg.norm(means[j + 1 :] - means[j], axis=1) - radius[j + 1 :] - radius[j]
-        if np.min(gaps) <= r:
+    for j in range(len(means) - 1):  # every signed row farther than r from every other class
+        d = np.linalg.norm(means[j + 1 :] - means[j], axis=1)
+        if signed:
+            d = np.minimum(d, np.linalg.norm(means[j + 1 :] + means[j], axis=1))
+        if np.min(d - radius[j + 1 :] - radius[j]) <= r:
             return None
-    return sorted(classes, key=lambda idx: int(idx[0]))
+    return sorted(found, key=lambda c: int(c[0][0]))
