@@ -45,9 +45,9 @@ of the same kind: it is found (full space) from 50 000 samples on, in 3 of 3 see
 5 000 samples its signal stays under the leak bound and discovery returns 3 directions. The
 result is then a proper subspace of E^G, or, when the estimation error of a direction leaks
 past the guard, a subspace that is not inside E^G. When the symmetry permutes coordinates,
-``closure="orbits"`` avoids the curvature-only directions: the
-linear correlation u already lies in E^G, and its equal entries show the orbits (D4 patch:
-E^G exactly from one direction, 40 000 samples, under a second).
+``closure="orbits"`` avoids the curvature-only directions: the linear correlation u already
+lies in E^G, and its equal entries show the orbits (D4 patch: E^G exactly from one
+direction, 40 000 samples, under a second).
 
 Default E_0 per unit. A neuron a σ(w·x + b) cannot start at z = 0 (with a = 0 nothing moves w,
 and with an odd σ the point is stationary): ``neuron`` with a scalar output starts from
@@ -189,8 +189,8 @@ def discover(
         to sign) (:func:`orbit_hull`), a rational subspace of E^G that is often larger: one
         linear-correlation direction of the D4 3×3 patch shows centre, edges and corners.
         Classes must be clear at 4 standard errors of the estimate (otherwise the usual snap
-        is tried); the next iteration tests the result like any other.
-        Default None: no assumption on the action
+        is tried); the next iteration tests the result like any other. Default None: no
+        assumption on the action.
 
     Returns
     -------

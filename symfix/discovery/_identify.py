@@ -71,13 +71,9 @@ def candidate_problems(unit: Any) -> list[tuple[str, Any]]:
                 p[i], p[j] = j, i
                 G = groups.from_generators([p])
                 add(f"swap of inputs {i} and {j}", G, reps.permutation(G))
-    if 2 <= d <= 6:
-        for i in range(d):
-            for j in range(i + 1, d):
-                m = np.eye(d, dtype=int)
-                m[[i, j], [i, j]] = 0
-                m[i, j] = m[j, i] = -1
-                G = groups.from_generators([m.tolist()])
+                s = np.eye(d, dtype=int)[p]  # the same swap, both coordinates negated
+                s[[i, j], [j, i]] = -1
+                G = groups.from_generators([s.tolist()])
                 add(f"swap of inputs {i} and {j} with a sign change", G, reps.defining(G))
     if d <= 6:
         for i in range(d):

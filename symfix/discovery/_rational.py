@@ -46,8 +46,6 @@ def _rref(A: np.ndarray, gap: float = 1e-8) -> tuple[np.ndarray, list[int]]:
             continue
         pivots.append(col)
         span = np.concatenate([span, (r / norm)[:, None]], axis=1)
-    if not pivots:
-        return A[:0], pivots
     R = np.linalg.solve(A[:, pivots], A) if len(pivots) == k else A[:0]
     return R, pivots
 
@@ -99,9 +97,10 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list
     ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
     the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): a row counts as
     zero below r and must not lie between r and 2 r (unclear); the other rows (when signed,
-    each with the sign that brings it nearest to its class) must lie within r / sqrt(2) of the class
-    mean and farther than r from every row of another class; and span(Q) must lie within
-    ``tol`` radians of the result. Cost O(D × classes); no D × D distance matrix is formed.
+    each with the sign that brings it nearest to its class) must lie within r / sqrt(2) of
+    their class mean and farther than r from every row of another class; and span(Q) must lie
+    within ``tol`` radians of the result. The rows come out in reduced echelon form (disjoint
+    supports, leading entry 1). Cost O(D × classes); no D × D distance matrix is formed.
 
     >>> import numpy as np
     >>> u = np.array([[0.0, 0.5, 0.3, 0.5, -0.3]]).T       # ±constant on {1, 3} and on {2, 4}
@@ -135,11 +134,12 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list
 
 def _tight_classes(Q: np.ndarray, live: np.ndarray, r: float, signed: bool) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Rows ``live`` of Q grouped into classes (up to sign when ``signed``): (indices, signs) per
-    class, ordered by first index, the first sign +1 (all +1 unless signed). Each signed row lies within r / sqrt(2) of its class mean
-    and farther than r from every signed row of another class (checked through the means and
-    radii; by Jung's theorem every class of diameter at most r passes); None if the rows do
-    not split that way. Leader clustering: a row joins the first class whose leader is within
-    r of it or of its negative, else starts one."""
+    class, ordered by first index, the first sign +1 (all +1 unless signed). Each signed row
+    lies within r / sqrt(2) of its class mean and farther than r from every signed row of
+    another class (checked through the means and radii; by Jung's theorem every class of
+    diameter at most r passes); None if the rows do not split that way. Leader clustering: a
+    row joins the nearest class whose leader is within r of it (or of its negative), else
+    starts one."""
     if live.size == 0:
         return None
     leaders = np.empty((0, Q.shape[1]))
