@@ -148,6 +148,10 @@ def plot_discovery(history: list, path: str, *, title: str = "") -> None:
     it = [h["iteration"] for h in history]
     axes[0].step(it, [h["dim"] for h in history], where="mid")
     axes[0].set_ylabel("dim E_j")
+    closed = [h for h in history if h.get("closure")]
+    for h in closed:  # an orbit closure enlarged E_j beyond the directions the test added
+        axes[0].annotate(f"+{h['added']} found, +{h['closure']} by orbits", (h["iteration"], h["dim"]),
+                         textcoords="offset points", xytext=(4, 6), fontsize=8)
     axes[1].plot(it, [h["t"] for h in history], "o-", label="t statistic of the top off-subspace direction")
     axes[1].plot(it, [h["threshold"] for h in history], "s--", label="threshold (t quantile at alpha/D)")
     leaked = [h for h in history if h["t"] > h["threshold"] and h["added"] == 0]
@@ -156,9 +160,13 @@ def plot_discovery(history: list, path: str, *, title: str = "") -> None:
                      label="passes the t test, under the leak bound")
     axes[1].set_yscale("symlog")
     axes[1].legend()
+    from matplotlib.ticker import MaxNLocator
+
     for ax in axes:
         ax.set_xlabel("iteration j")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
