@@ -218,7 +218,8 @@ def test_planted_d4_patch_with_orbit_closure(seed):
     E^G and its equal entries show centre, edges and corners, so with closure="orbits" one
     direction gives E^G exactly; the exact E^G is then tested and nothing escapes. When two
     orbits of u have values closer than the noise they form one class (a subspace of E^G)
-    and the split is a curvature-only direction: seeds 1 and 5 end at dim 5 unsnapped, dim 4."""
+    and the split is a curvature-only direction: seed 1 ends at dim 5 unsnapped (0.12 rad),
+    seed 5 at dim 4 (next test)."""
     from symfix.discovery import identify
 
     P = d4_patch_problem()
@@ -229,6 +230,16 @@ def test_planted_d4_patch_with_orbit_closure(seed):
     assert r.history[0]["added"] == 1 and r.history[0]["closure"] == 2
     assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
     assert "3x3 patch" in identify(r, P.unit)[0].name
+
+
+def test_orbit_closure_that_merges_two_orbits_stays_inside_EG():
+    """Seed 5 of the D4 patch: two orbits of u have nearly equal values and form one class; the
+    closure gives a 4-dimensional exact subspace, short of E^G but inside it (a closure that
+    split an orbit would leave E^G)."""
+    P = d4_patch_problem()
+    r = discover(P.unit, orbit_teacher_data(P, 3, 40_000, 5), n_particles=16, horizon=100, seed=0, closure="orbits")
+    assert r.dim == 4 and r.exact_basis is not None
+    np.testing.assert_allclose(P.fixed_subspace().project(r.basis.T).T, r.basis, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
