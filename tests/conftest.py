@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from symfix import groups, reps
+from symfix import Problem, groups, reps, units
 
 
 @pytest.fixture
@@ -40,3 +40,9 @@ def rep_catalogue(G):
     if G.matrices is None:
         out.append(("perm-hom", reps.hom(reps.permutation(G) * reps.permutation(G), reps.permutation(G))))
     return out
+
+
+def d4_patch_problem():
+    """D4 rotating and reflecting a 3x3 patch (pixel (r, c) at index 3 r + c), invariant tanh neuron."""
+    G = groups.from_generators([[6, 3, 0, 7, 4, 1, 8, 5, 2], [2, 1, 0, 5, 4, 3, 8, 7, 6]])
+    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))

@@ -6,6 +6,8 @@ import pytest
 from symfix import InputError, Problem, groups, reps, units
 from symfix.discovery import default_start, discover
 
+from .conftest import d4_patch_problem
+
 
 def c2_neuron():
     G = groups.cyclic(2)
@@ -203,13 +205,6 @@ def test_direction_standard_error_is_calibrated_and_shrinks_with_the_noise():
     e_hi = _direction_error(O_hi, np.linalg.svd(O_hi.mean(0))[2], 1)
     assert 5 < e_hi / e_lo < 20
     assert _snap_tolerance(1e-3, 5e-2) == pytest.approx(4e-3) and _snap_tolerance(1.0, 5e-2) == 5e-2
-
-
-def d4_patch_problem():
-    rot = [6, 3, 0, 7, 4, 1, 8, 5, 2]
-    ref = [2, 1, 0, 5, 4, 3, 8, 7, 6]
-    G = groups.from_generators([rot, ref])
-    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))
 
 
 @pytest.mark.parametrize("seed", [0, 2])  # seeds 0-5: 4 of 6 exact; 1 and 5 merge two orbits (see below)

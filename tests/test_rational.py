@@ -9,22 +9,14 @@ from scipy.linalg import null_space, subspace_angles
 from symfix import Problem, groups, reps, units
 from symfix.discovery import rationalise
 from symfix.discovery._rational import MAX_ENTRY, _rref
+from symfix.symbolic._fixed import dense_orthonormal
 
-
-def d4_patch():
-    rot = [6, 3, 0, 7, 4, 1, 8, 5, 2]
-    ref = [2, 1, 0, 5, 4, 3, 8, 7, 6]
-    G = groups.from_generators([rot, ref])
-    return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))
+from .conftest import d4_patch_problem
 
 
 def s4_neuron():
     G = groups.symmetric(4)
     return Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(4, 1, "tanh"))
-
-
-def dense(Q):
-    return np.asarray(Q.todense()) if hasattr(Q, "todense") else np.asarray(Q)
 
 
 def tilted(E, eps, rng):
@@ -36,11 +28,11 @@ def tilted(E, eps, rng):
     return Q @ np.linalg.qr(rng.standard_normal((E.shape[1], E.shape[1])))[0]
 
 
-@pytest.mark.parametrize("make", [d4_patch, s4_neuron])
+@pytest.mark.parametrize("make", [d4_patch_problem, s4_neuron])
 @pytest.mark.parametrize("eps", [0.003, 0.03])
 def test_noisy_estimate_of_EG_snaps_back_exactly(make, eps):
     P = make()
-    E = dense(P.fixed_subspace().orthonormal_basis())
+    E = dense_orthonormal(P.fixed_subspace())
     rng = np.random.default_rng(0)
     for _ in range(10):
         rows, B = rationalise(tilted(E, eps, rng), max_den=2, tol=0.05)
@@ -55,7 +47,7 @@ def test_noisy_estimate_of_EG_snaps_back_exactly(make, eps):
 def test_canonical_pivots_on_a_noisy_estimate_blow_up_the_entries():
     # why pivots need a gap: with the plain rule the corner w[2] (equal to w[0] in E^G) becomes
     # a pivot of a noisy estimate, and the entries that follow are huge; the guard refuses them
-    E = dense(d4_patch().fixed_subspace().orthonormal_basis())
+    E = dense_orthonormal(d4_patch_problem().fixed_subspace())
     Q = tilted(E, 0.01, np.random.default_rng(1))
     R, pivots = _rref(Q.T, 1e-8)
     assert np.abs(R).max() > MAX_ENTRY
@@ -65,7 +57,7 @@ def test_canonical_pivots_on_a_noisy_estimate_blow_up_the_entries():
 
 def test_no_snap_far_from_every_small_denominator_subspace():
     rng = np.random.default_rng(2)
-    E = dense(d4_patch().fixed_subspace().orthonormal_basis())
+    E = dense_orthonormal(d4_patch_problem().fixed_subspace())
     assert rationalise(tilted(E, 0.3, rng), max_den=2, tol=0.05) is None
     assert rationalise(np.linalg.qr(rng.standard_normal((11, 5)))[0], max_den=2, tol=0.05) is None
 
@@ -75,8 +67,8 @@ def test_orbit_hull_of_one_noisy_direction_is_EG_of_the_patch():
     shows all three orbits; the hull is E^G exactly (checked by acting with every element)."""
     from symfix.discovery import orbit_hull
 
-    P = d4_patch()
-    E = dense(P.fixed_subspace().orthonormal_basis())
+    P = d4_patch_problem()
+    E = dense_orthonormal(P.fixed_subspace())
     rng = np.random.default_rng(3)
     for _ in range(10):
         u = np.zeros(11)
