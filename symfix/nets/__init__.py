@@ -1,0 +1,29 @@
+"""Whole networks: the parameter-space symmetry group of a torch model, verified and put to use.
+
+``symmetries(module)`` traces a model with ``torch.fx`` and returns its group (hidden-neuron
+permutations, sign flips behind odd activations, positive rescalings behind homogeneous ones,
+GL(n) between linear maps, scale invariance before BatchNorm); ``align``, ``canonicalize`` and
+``barrier`` put it to use for weight matching and linear mode connectivity.
+"""
+
+from ._align import Barrier, Matching, align, barrier, canonicalize, match
+from ._element import NetElement
+from ._graph import SUPPORTED
+from ._group import FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, symmetries
+
+__all__ = [
+    "symmetries",
+    "NetSymmetries",
+    "NetElement",
+    "HiddenSpace",
+    "LieAlgebra",
+    "SymmetryCheck",
+    "FunctionalDimension",
+    "align",
+    "match",
+    "Matching",
+    "canonicalize",
+    "barrier",
+    "Barrier",
+    "SUPPORTED",
+]
