@@ -171,7 +171,7 @@ def match(reference: Any, other: Any, *, max_sweeps: int = 50, seed: int = 0) ->
     >>> S = sn.symmetries(a)
     >>> b = S.apply(S.sample(np.random.default_rng(0), continuous=False), a)
     >>> m = sn.match(a, b)
-    >>> max(float((p - q).abs().max()) for p, q in zip(a.parameters(), m.module.parameters()))
+    >>> max(float((p - q).abs().max()) for p, q in zip(a.state_dict().values(), m.module.state_dict().values()))
     0.0
     """
     S = symmetries(reference)

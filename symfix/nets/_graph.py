@@ -165,8 +165,9 @@ def trace(module: Any) -> Architecture:
     """Trace ``module`` into an :class:`Architecture`; unsupported operations raise ``InputError``."""
     if not isinstance(module, nn.Module):
         raise InputError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    leaf = torch.fx.Tracer().is_leaf_module(module, "")  # a bare Linear, Conv, ...: no hidden space
     try:
-        gm = torch.fx.symbolic_trace(module)
+        gm = torch.fx.symbolic_trace(nn.Sequential(module) if leaf else module)
     except Exception as exc:  # fx raises many types on data-dependent control flow
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot trace {type(module).__name__} with torch.fx ({line}); symfix.nets needs a model "
@@ -177,7 +178,7 @@ def trace(module: Any) -> Architecture:
 class _Reader:
     def __init__(self, module: nn.Module, gm: Any) -> None:
         self.module, self.gm = module, gm
-        self.mods = dict(module.named_modules())
+        self.mods = dict(gm.named_modules())
         self.tie, self.scale = _UF(), _UF()
         self.layout: dict[str, str] = {}
         self.touch: list[tuple[str, Touch]] = []  # (value, touch): the value's scale class owns it

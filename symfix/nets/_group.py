@@ -473,13 +473,28 @@ class NetSymmetries:
     # ------------------------------------------------------------------------- internals
 
     def _generator_matrix(self, c: int, kind: str, i: int, j: int) -> Any:
-        sc = self.arch.scales[c]
-        X = np.zeros((sc.width, sc.width))
+        X = np.zeros((self.arch.scales[c].width,) * 2)
         X[i, j] += 1.0
         if kind == "sym":
             X[j, i] += 1.0
         elif kind == "skew":
             X[j, i] -= 1.0
+        return self.generator(c, X)
+
+    def generator(self, space: int, X: np.ndarray) -> Any:
+        """The sparse D x D image dA(X) of X in the Lie algebra of scale class ``space``
+        (diagonal X on rescaling classes, any n x n X on GL(n) classes).
+
+        Writers carry X (d/dt of W <- e^{tX} W), readers -X^T (R <- e^{-tX^T} R), BatchNorm affine
+        parameters of the class's output diag(X); X -> dA(X) is a Lie-algebra homomorphism.
+        """
+        if space not in self._continuous:
+            raise InputError(f"no continuous symmetry acts on scale class {space!r}")
+        sc = self.arch.scales[space]
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != (sc.width, sc.width) or (self._continuous[space] == "scale" and np.any(X != np.diag(np.diag(X)))):
+            raise InputError(f"X must be a {'diagonal ' if self._continuous[space] == 'scale' else ''}"
+                             f"{sc.width} x {sc.width} matrix for this class")
         rows, cols, vals = [], [], []
         nz = np.argwhere(X != 0)
         for t in sc.touches:
@@ -487,8 +502,9 @@ class NetSymmetries:
             for a, b in nz:
                 if t.role == "writer" or (t.role == "bn_writer" and a == b):
                     rows.append(idx[a]), cols.append(idx[b]), vals.append(np.full(idx.shape[1], X[a, b]))
-                elif t.role == "reader":  # δR = -X^T R
-                    rows.append(idx[a]), cols.append(idx[b]), vals.append(np.full(idx.shape[1], -X[b, a]))
+            if t.role == "reader":  # dR = -X^T R
+                for a, b in nz:
+                    rows.append(idx[b]), cols.append(idx[a]), vals.append(np.full(idx.shape[1], -X[a, b]))
         D = self.param_dim
         if not rows:
             return sp.csr_array((D, D))
