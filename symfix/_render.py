@@ -9,7 +9,8 @@ import numpy as np
 
 from ._io import save_figure, write_text
 
-__all__ = ["sharing_figure", "write_report", "plot_training", "plot_discovery", "basis_latex"]
+__all__ = ["sharing_figure", "write_report", "plot_training", "plot_discovery", "basis_latex", "network_figure",
+           "write_network_report"]
 
 
 def _plt() -> Any:
@@ -171,3 +172,57 @@ def plot_discovery(history: list, path: str, *, title: str = "") -> None:
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)
+
+
+def network_figure(S: Any, path: str, *, title: str = "") -> None:
+    """The architecture graph of ``symfix.nets.symmetries``: hidden values coloured by tie class
+    (labelled T<k> so that a repeated colour is never ambiguous), fixed ones grey, layers as squares."""
+    import networkx as nx
+
+    plt = _plt()
+    G = S.graph
+    pos = {}
+    for x, gen in enumerate(nx.topological_generations(G)):
+        for y, n in enumerate(sorted(gen)):
+            pos[n] = (x, -y + (len(gen) - 1) / 2)
+    free = {h.tie for h in S.hidden_spaces}
+    cmap = plt.get_cmap("tab10")
+    values = [n for n, d in G.nodes(data=True) if d.get("kind") == "value"]
+    layers = [n for n, d in G.nodes(data=True) if d.get("kind") == "layer"]
+    colours = [cmap(G.nodes[n]["tie"] % 10) if G.nodes[n]["tie"] in free else (0.8, 0.8, 0.8) for n in values]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * (max(p[0] for p in pos.values()) + 1)), 3.8))
+    nx.draw_networkx_edges(G, pos, ax=ax, arrows=True, arrowsize=10, edge_color="0.5", node_size=600)
+    nx.draw_networkx_nodes(G, pos, nodelist=layers, node_shape="s", node_color="white", edgecolors="0.3",
+                           node_size=600, ax=ax)
+    nx.draw_networkx_nodes(G, pos, nodelist=values, node_color=colours, edgecolors="0.2", node_size=600, ax=ax)
+    labels = {n: (f"T{G.nodes[n]['tie']}" if G.nodes[n]["tie"] in free else "fixed") for n in values}
+    labels.update({n: str(G.nodes[n]["type"])[:8] for n in layers})
+    nx.draw_networkx_labels(G, pos, labels=labels, font_size=7, ax=ax)
+    ax.set_title(title or "network graph", fontsize=10)
+    ax.text(0.0, -0.02, "circles: hidden values (same T<k> and colour = tied, one permutation serves them; grey = "
+            "input/output, fixed); squares: layers", transform=ax.transAxes, fontsize=7, va="top")
+    ax.axis("off")
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def write_network_report(name: str, summary: dict, S: Any, path: str) -> str:
+    """Markdown report of ``symfix symmetries`` with the graph PNG beside it; returns the PNG path."""
+    folder = os.path.dirname(os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    png = os.path.join(folder, f"{stem}-graph.png")
+    network_figure(S, png, title=f"{name}: hidden spaces and tie classes")
+    rows = ["| space | tie class | width | symmetries | values | note |", "|---|---|---|---|---|---|"]
+    rows += [f"| {h.index} | {h.tie} | {h.width} | {', '.join(h.symmetries)} | {h.name} | {h.note} |"
+             for h in S.hidden_spaces]
+    fd = summary["functional_dimension"]
+    lines = [f"# symfix symmetries: {name}", "", summary["description"], "",
+             f"- parameters D = {summary['param_dim']}", f"- order of the discrete part: {summary['order']}",
+             f"- Lie dimension: {summary['lie_dim']}",
+             f"- check: {summary['check']}",
+             f"- functional dimension D - dim(orbit) = {fd['by_symmetry']}; Jacobian rank: "
+             f"{fd['jacobian_rank'] if fd['jacobian_rank'] is not None else fd['note']}", "",
+             "## Hidden spaces", "", *rows, "", f"![network graph]({os.path.basename(png)})", ""]
+    write_text(path, "\n".join(lines))
+    return png

@@ -5,6 +5,7 @@
     symfix discover [SPEC] [--plot F.png]                find E^G from data without the group
     symfix certify [SPEC]                                best risk over all / WI / SI laws
     symfix export [SPEC] --format json|torch|onnx --out F
+    symfix symmetries [MODEL] [--report F.md]            parameter symmetry group of a whole network
     symfix case-study NAME [--quick]                     run a folder of case_studies/
     symfix specs                                         built-in specs
 
@@ -74,8 +75,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from ._spec import BUILTIN_SPECS, load_spec
 
+    import tomllib
+
+    from .nets._build import NETWORK_SPECS
+
     for name in BUILTIN_SPECS:
         print(f"{name:20s} {load_spec(name).description}")
+    for name, text in NETWORK_SPECS.items():
+        print(f"{name:20s} {tomllib.loads(text)['description']}  (network: symfix symmetries {name})")
     return 0
 
 
@@ -229,6 +236,98 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------- symmetries
+
+
+def _network(model: str, seed: int) -> tuple:
+    """(module, inputs, description) for a .pt2 file or a spec with a [network] table."""
+    import tomllib
+
+    import torch
+
+    from .nets._build import NETWORK_SPECS, network
+
+    if model.endswith(".pt2"):
+        if not os.path.isfile(model):
+            raise InputError(f"{model}: no such file")
+        try:
+            ep = torch.export.load(model)
+        except Exception as exc:  # torch raises many types on a foreign or damaged archive
+            raise InputError(f"{model}: not a torch.export archive ({type(exc).__name__})") from None
+        args_ = ep.example_inputs[0] if ep.example_inputs else ()
+        if len(args_) != 1 or not isinstance(args_[0], torch.Tensor):
+            raise InputError(f"{model}: the exported model must take one tensor input")
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(tuple(args_[0].shape), generator=g, dtype=torch.float64)
+        return ep.module(), x, f"torch.export archive {os.path.basename(model)}"
+    if model in NETWORK_SPECS:
+        table = tomllib.loads(NETWORK_SPECS[model])
+    elif os.path.isfile(model):
+        try:
+            with open(model, "rb") as fh:
+                table = tomllib.load(fh)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{model}: malformed TOML: {exc}") from None
+    else:
+        raise InputError(f"{model}: no such network spec or file; built-in: {', '.join(NETWORK_SPECS)}; "
+                         "or give a .pt2 file (torch.export.save) or a TOML file with a [network] table")
+    if "network" not in table:
+        raise InputError(f"{model}: no [network] table; symfix symmetries needs a .pt2 file or a spec with "
+                         "[network] widths = [...], activation = \"relu\"")
+    torch.manual_seed(seed)
+    net = network(table["network"], model)
+    d = table["network"]["widths"][0]
+    D = sum(p.numel() for p in net.parameters())
+    n = max(16, min(4 * D // max(1, table["network"]["widths"][-1]), 512))
+    x = torch.randn(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return net, x, str(table.get("description", "network from a [network] table"))
+
+
+def _cmd_symmetries(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .nets import symmetries
+
+    _writable(args.report, args.json)
+    module, x, description = _network(args.model, args.seed)
+    S = symmetries(module)
+    print(f"symfix symmetries {args.model}: {description}")
+    print(f"  parameters D = {S.param_dim}; free hidden spaces {len(S.hidden_spaces)}; "
+          f"order of the discrete part {S._order_text()}; Lie dimension {S.lie_dim}")
+    for line in S.table().splitlines():
+        print("  " + line)
+    c = S.check(module, x, n_samples=20, rng=np.random.default_rng(args.seed))
+    check = (f"discrete max relative error {c.discrete_error:.1e} over {c.n_elements} elements, Lie {c.lie_error:.1e} "
+             f"over {c.n_lie_checked} of {c.lie_dim} generators"
+             + (f" (approximate ones: {c.approximate_error:.1e}, BatchNorm eps > 0)" if c.approximate_error else "")
+             + f", control {c.control_error if c.control_error is None else f'{c.control_error:.2g}'}"
+             f" -> {'verified' if c.ok else 'NOT verified to tol ' + format(c.tol, 'g')}")
+    print(f"  check on {x.shape[0]} random inputs: {check}")
+    fd = S.functional_dimension(module, x)
+    jr = fd.note if fd.jacobian_rank is None else f"Jacobian rank {fd.jacobian_rank} on {x.shape[0]} inputs"
+    print(f"  functional dimension D - dim(orbit) = {fd.by_symmetry}; {jr}")
+    summary = {"model": args.model, "description": description, "param_dim": S.param_dim, "order": S._order_text(),
+               "lie_dim": S.lie_dim, "check": check, "check_ok": c.ok,
+               "functional_dimension": {"by_symmetry": fd.by_symmetry, "orbit_dim": fd.orbit_dim,
+                                        "jacobian_rank": fd.jacobian_rank, "note": fd.note},
+               "hidden_spaces": [{"index": h.index, "tie": h.tie, "width": h.width, "symmetries": list(h.symmetries),
+                                  "values": h.name, "note": h.note} for h in S.hidden_spaces]}
+    if args.report:
+        from ._render import write_network_report
+
+        png = write_network_report(args.model, summary, S, args.report)
+        print(f"  wrote {args.report} and {png}")
+    _dump(args, summary)
+    return 0
+
+
+def _writable(*paths: str | None) -> None:
+    """Refuse up front an output path whose folder does not exist (before any work)."""
+    for p in paths:
+        if p and not os.path.isdir(os.path.dirname(os.path.abspath(p))):
+            raise InputError(f"cannot write {p}: folder {os.path.dirname(os.path.abspath(p))} does not exist; create it first")
+
+
 # --------------------------------------------------------------------------------- case-study
 
 
@@ -308,6 +407,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--quick", action="store_true")
     s.add_argument("--out", default=None)
+
+    y = cmd("symmetries", "parameter-space symmetry group of a whole network (.pt2 or a [network] spec)",
+            _cmd_symmetries, spec=False)
+    y.add_argument("model", nargs="?", default="mlp-relu",
+                   help="a torch.export .pt2 file, a built-in network spec (mlp-relu, mlp-tanh-bn) or a TOML file "
+                        "with a [network] table (default mlp-relu)")
+    y.add_argument("--report", metavar="FILE.md", help="write a Markdown report with a picture of the network graph")
+    y.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    y.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
 
     cmd("specs", "list the built-in specs", _cmd_list, spec=False)
     return p

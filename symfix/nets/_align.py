@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -29,7 +28,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .._errors import InputError
 from ._element import NetElement, act_flat, compose, inverse
-from ._group import NetSymmetries, flat_params, load_flat, symmetries
+from ._group import NetSymmetries, clone_module, flat_params, load_flat, symmetries
 
 __all__ = ["canonicalize", "match", "align", "barrier", "Matching", "Barrier"]
 
@@ -250,7 +249,7 @@ def barrier(a: Any, b: Any, loss: Callable, data: Any, points: int = 25) -> Barr
     bufa, bufb = dict(a.named_buffers()), dict(b.named_buffers())
     ts = np.linspace(0.0, 1.0, points)
     losses = np.empty(points)
-    m = copy.deepcopy(a)
+    m = clone_module(a)
     mb = dict(m.named_buffers())
     with torch.no_grad():
         for i, t in enumerate(ts):

@@ -63,11 +63,13 @@ _FUNC_ACT = {
 }
 _METHOD_ACT = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
 _ADD = {operator.add, operator.iadd, torch.add}
+_ATEN_ACT = {"relu.default": "relu", "tanh.default": "tanh", "sigmoid.default": "sigmoid", "gelu.default": "gelu",
+             "silu.default": "silu", "softplus.default": "softplus", "leaky_relu.default": "leaky_relu"}
 
 SUPPORTED = ("Linear, Conv1d, Conv2d (groups=1), BatchNorm1d, BatchNorm2d, ReLU, LeakyReLU, Tanh, Sigmoid, GELU, "
              "SiLU, Softplus, Identity, MaxPool/AvgPool/AdaptiveAvgPool 1d/2d, Flatten (start_dim=1), nested "
              "Sequential, residual additions x + y, torch.relu/tanh/sigmoid, F.relu/gelu/silu/softplus/leaky_relu, "
-             "torch.flatten(x, 1)")
+             "torch.flatten(x, 1), and the same operations in a torch.export graph (.pt2)")
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def trace(module: Any) -> Architecture:
     """Trace ``module`` into an :class:`Architecture`; unsupported operations raise ``InputError``."""
     if not isinstance(module, nn.Module):
         raise InputError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    if isinstance(module, torch.fx.GraphModule) and any(n.op == "get_attr" for n in module.graph.nodes):
+        return _Reader(module, module, exported=True).run()  # e.g. torch.export's .module(): aten operations
     leaf = torch.fx.Tracer().is_leaf_module(module, "")  # a bare Linear, Conv, ...: no hidden space
     try:
         gm = torch.fx.symbolic_trace(nn.Sequential(module) if leaf else module)
@@ -176,7 +180,7 @@ def trace(module: Any) -> Architecture:
 
 
 class _Reader:
-    def __init__(self, module: nn.Module, gm: Any) -> None:
+    def __init__(self, module: nn.Module, gm: Any, exported: bool = False) -> None:
         self.module, self.gm = module, gm
         self.mods = dict(gm.named_modules())
         self.tie, self.scale = _UF(), _UF()
@@ -185,11 +189,15 @@ class _Reader:
         self.producer: dict[str, str] = {}  # value -> writer | op | bn | bn-plain | input
         self.acts: list[tuple[str, str]] = []  # (value, act name)
         self.width: dict[str, int] = {}
-        self.bn: list[tuple[str, str, str, Any]] = []  # (module name, input value, output value, module)
+        self.bn: list[tuple[str, str, str, bool, float]] = []  # (module name, input, output, affine, eps)
         self.boundary: dict[str, str] = {}
         self.calls: dict[str, int] = {}
         self.g = nx.DiGraph()
         self.label: dict[str, str] = {}
+        self.attr: dict[str, str] = {}
+        self.exported = exported
+        self.shapes = {n: tuple(p.shape) for n, p in module.named_parameters()}
+        self.buffers = {n: tuple(b.shape) for n, b in module.named_buffers()}
 
     def value(self, name: str, layout: str, producer: str) -> None:
         self.tie.add(name)
@@ -231,6 +239,8 @@ class _Reader:
             self.call_function(node)
         elif op == "call_method":
             self.call_method(node)
+        elif op == "get_attr" and self.exported:
+            self.attr[name] = str(node.target)
         else:
             raise InputError(f"operation {name} ({op} {node.target}) reads a parameter directly; symfix.nets reads "
                              f"models built from modules: {SUPPORTED}")
@@ -243,6 +253,8 @@ class _Reader:
 
     def call_module(self, node: Any) -> None:
         target, name = str(node.target), node.name
+        if target.startswith("_guards_fn"):  # torch.export's input guards: no value
+            return
         m = self.mods[target]
         self.calls[target] = self.calls.get(target, 0) + 1
         if self.calls[target] > 1 and any(True for _ in m.parameters(recurse=False)):
@@ -250,34 +262,15 @@ class _Reader:
                              "parametrised layer once")
         where = f"layer {target!r} ({type(m).__name__})"
         x = self.arg(node, where)
+        bias = f"{target}.bias" if getattr(m, "bias", None) is not None else None
         if isinstance(m, nn.Linear):
-            if self.layout[x] == "spatial":
-                raise InputError(f"{where} reads a convolution's output without a Flatten; add nn.Flatten()")
-            self.value(name, "flat", "writer")
-            self.touch += [(x, Touch(f"{target}.weight", 1, "reader"))]
-            self.touch += [(name, Touch(f"{target}.weight", 0, "writer"))]
-            if m.bias is not None:
-                self.touch.append((name, Touch(f"{target}.bias", 0, "writer")))
-            self.width[name] = m.out_features
+            self.linear(name, x, f"{target}.weight", bias, m.out_features, where, conv=False)
         elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
             if m.groups != 1:
                 raise InputError(f"{where} has groups={m.groups}; symfix.nets supports groups=1 only")
-            if self.layout[x] not in ("any", "spatial"):
-                raise InputError(f"{where} reads a flat (Linear) output; reshapes are not supported")
-            self.value(name, "spatial", "writer")
-            self.touch += [(x, Touch(f"{target}.weight", 1, "reader")), (name, Touch(f"{target}.weight", 0, "writer"))]
-            if m.bias is not None:
-                self.touch.append((name, Touch(f"{target}.bias", 0, "writer")))
-            self.width[name] = m.out_channels
+            self.linear(name, x, f"{target}.weight", bias, m.out_channels, where, conv=True)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            self.value(name, self.layout[x], "bn" if m.affine else "bn-plain")
-            self.tie.union(x, name)
-            self.width[name] = m.num_features
-            if m.affine:
-                self.touch += [(name, Touch(f"{target}.weight", 0, "bn_writer")),
-                               (name, Touch(f"{target}.bias", 0, "bn_writer")),
-                               (x, Touch(f"{target}.weight", 0, "absorber"))]
-            self.bn.append((target, x, name, m))
+            self.batchnorm(name, x, target, m.affine, float(m.eps), m.num_features)
         elif isinstance(m, nn.Flatten):
             if m.start_dim != 1 or m.end_dim != -1:
                 raise InputError(f"{where} flattens dims {m.start_dim}..{m.end_dim}; only Flatten(start_dim=1) is supported")
@@ -292,11 +285,80 @@ class _Reader:
         self.layer(target, type(m).__name__, [x], name)
         self.label[name] = f"{target}:{type(m).__name__}"
 
+    def linear(self, name: str, x: str, weight: str, bias: str | None, out: int, where: str, *, conv: bool) -> None:
+        """A Linear (flat) or Conv (spatial) layer: reads x's channels, writes ``out`` new ones."""
+        if conv and self.layout[x] not in ("any", "spatial"):
+            raise InputError(f"{where} reads a flat (Linear) output; reshapes are not supported")
+        if not conv and self.layout[x] == "spatial":
+            raise InputError(f"{where} reads a convolution's output without a Flatten; add nn.Flatten()")
+        self.value(name, "spatial" if conv else "flat", "writer")
+        self.touch += [(x, Touch(weight, 1, "reader")), (name, Touch(weight, 0, "writer"))]
+        if bias is not None:
+            self.touch.append((name, Touch(bias, 0, "writer")))
+        self.width[name] = out
+
+    def batchnorm(self, name: str, x: str, prefix: str, affine: bool, eps: float, width: int) -> None:
+        self.value(name, self.layout[x], "bn" if affine else "bn-plain")
+        self.tie.union(x, name)
+        self.width[name] = width
+        if affine:
+            self.touch += [(name, Touch(f"{prefix}.weight", 0, "bn_writer")),
+                           (name, Touch(f"{prefix}.bias", 0, "bn_writer")),
+                           (x, Touch(f"{prefix}.weight", 0, "absorber"))]
+        self.bn.append((prefix, x, name, affine, eps))
+
+    def aten(self, node: Any) -> bool:
+        """Operations of a ``torch.export`` graph (parameters read through get_attr)."""
+        f, name = node.target, node.name
+        key = getattr(f, "__name__", "")  # e.g. "linear.default"
+        where = f"operation {name} (aten.{key})"
+        if key in ("linear.default", "conv1d.default", "conv2d.default"):
+            conv = key != "linear.default"
+            groups = node.args[6] if len(node.args) > 6 else node.kwargs.get("groups", 1)
+            if conv and groups != 1:
+                raise InputError(f"{where} has groups={groups}; symfix.nets supports groups=1 only")
+            x = self.arg(node, where)
+            w = self.attr_of(node.args[1], where)
+            b = self.attr_of(node.args[2], where) if len(node.args) > 2 and node.args[2] is not None else None
+            self.linear(name, x, w, b, self.shapes[w][0], where, conv=conv)
+            self.layer(w.rsplit(".", 1)[0], "Conv" if conv else "Linear", [x], name)
+            self.label[name] = f"{w.rsplit('.', 1)[0]}:{'Conv' if conv else 'Linear'}"
+        elif key == "batch_norm.default":
+            x = self.arg(node, where)
+            w = node.args[1]
+            rm = self.attr_of(node.args[3], where)
+            prefix = rm.rsplit(".", 1)[0]
+            eps = float(node.args[7]) if len(node.args) > 7 else 1e-5
+            self.batchnorm(name, x, prefix, w is not None, eps, self.buffers[rm][0])
+            self.layer(prefix, "BatchNorm", [x], name)
+            self.label[name] = f"{prefix}:BatchNorm"
+        elif key in _ATEN_ACT:
+            x = self.arg(node, where)
+            self.value(name, self.layout[x], "op")
+            self.join(x, name, _ATEN_ACT[key])
+            self.layer(name + "_op", _ATEN_ACT[key], [x], name)
+        elif key == "add.Tensor":
+            if node.kwargs.get("alpha", 1) != 1:
+                raise InputError(f"{where}: only plain additions x + y are supported")
+            self.add(node, where)
+        elif key == "flatten.using_ints":
+            self.flatten(node, where)
+        else:
+            return False
+        return True
+
+    def attr_of(self, a: Any, where: str) -> str:
+        if not isinstance(a, torch.fx.Node) or a.name not in self.attr:
+            raise InputError(f"{where}: its weight is not a parameter of the model")
+        return self.attr[a.name]
+
     def call_function(self, node: Any) -> None:
         f, name = node.target, node.name
         where = f"operation {name} ({getattr(f, '__name__', f)})"
         if f in _ADD:
             self.add(node, where)
+        elif isinstance(f, torch._ops.OpOverload) and self.aten(node):
+            pass
         elif f in _FUNC_ACT:
             x = self.arg(node, where)
             self.value(name, self.layout[x], "op")
@@ -373,11 +435,11 @@ class _Reader:
             if t.width and t.width != w:
                 raise InputError(f"value {v} has {w} channels but is tied to a space of {t.width}")
             t.width = w
-        for target, x, _, m in self.bn:
+        for target, x, _, affine, eps in self.bn:
             s = scales[sc_ids[sc_root[x]]]
-            s.bn_eps.append(float(m.eps))
+            s.bn_eps.append(eps)
             s.bn_buffers.append(target)
-            if not m.affine:
+            if not affine:
                 s.acts.add("no-affine-absorber")
             ties[tie_ids[tie_root[x]]].buffers.append(target)
         shapes = {n: tuple(p.shape) for n, p in self.module.named_parameters()}

@@ -54,6 +54,8 @@ class SymmetryCheck:
     ``max_error`` is the largest of ``discrete_error`` and ``lie_error``; ``control_error`` is the
     same measure for an element that is not a symmetry (writer rows of two neurons swapped, their
     readers not), which must be large; ``ok`` means max_error <= tol < control_error.
+    ``approximate_error`` is kept apart: generators the table marks approximate (BatchNorm scale
+    invariance with eps > 0, exact only for eps = 0).
     """
 
     discrete_error: float
@@ -63,6 +65,7 @@ class SymmetryCheck:
     n_lie_checked: int
     lie_dim: int
     tol: float
+    approximate_error: float = 0.0
 
     @property
     def max_error(self) -> float:
@@ -87,13 +90,15 @@ class FunctionalDimension:
     param_dim: int
     orbit_dim: int
     by_symmetry: int
-    jacobian_rank: int
-    gap: float
+    jacobian_rank: int | None
+    gap: float | None
     rtol: float
+    note: str = ""
 
     @property
-    def agree(self) -> bool:
-        return self.by_symmetry == self.jacobian_rank
+    def agree(self) -> bool | None:
+        """Whether the two counts agree; None when the Jacobian was too large to form (``note``)."""
+        return None if self.jacobian_rank is None else self.by_symmetry == self.jacobian_rank
 
 
 class LieAlgebra(Sequence):
@@ -171,6 +176,8 @@ class NetSymmetries:
             note = ""
             if s.index in self._continuous and any(e > 0 for e in s.bn_eps):
                 note = f"approximate: BatchNorm eps={max(s.bn_eps):g} > 0 (exact for eps = 0)"
+            if s.bn_buffers and any(t.role == "writer" and t.param.endswith("bias") for t in s.touches):
+                note += ("; " if note else "") + "its bias is a translation symmetry of BatchNorm in training mode"
             rows.append(HiddenSpace(s.index, " > ".join(s.values), s.width, s.tie, tuple(sym), note))
         self.hidden_spaces: tuple[HiddenSpace, ...] = tuple(rows)
         self._free_ties = [t.index for t in arch.ties if t.fixed is None and t.width > 0]
@@ -215,6 +222,13 @@ class NetSymmetries:
     def __repr__(self) -> str:
         return (f"NetSymmetries(D={self.param_dim}, hidden spaces={len(self.hidden_spaces)}, "
                 f"order={_short_int(self.order)}, lie_dim={self.lie_dim})")
+
+    def _order_text(self) -> str:
+        """The order as text: in full when short, else as factorials and powers of two with its size."""
+        parts = [f"{self.arch.ties[t].width}!" for t in self._free_ties]
+        parts += [f"2^{self.arch.scales[k].width}" for k in self._signs]
+        o = self.order
+        return f"{o}" if o < 10**12 else f"{' * '.join(parts)} ~ {_short_int(o)}"
 
     def table(self) -> str:
         """The hidden-space table as aligned text."""
@@ -329,7 +343,7 @@ class NetSymmetries:
         self.check_module(module)
         import torch
 
-        new = copy.deepcopy(module)
+        new = clone_module(module)
         theta = flat_params(module)
         out = act_flat(self.arch, element, theta)
         load_flat(new, out)
@@ -372,7 +386,8 @@ class NetSymmetries:
 
     def check(self, module: Any, inputs: Any, *, n_samples: int = 20, max_lie: int = 200, t: float = 0.5,
               rng: Any = None, tol: float = 1e-10) -> SymmetryCheck:
-        """Verify in float64 that sampled elements and exp(tA) for the Lie generators preserve the function.
+        """Verify in float64 that sampled discrete elements (permutations and signs) and exp(tA) for the
+        Lie generators preserve the function.
 
         Relative error max|f(g·θ)(x) - f(θ)(x)| / max|f(θ)(x)| over ``inputs``; every Lie generator
         is checked when there are at most ``max_lie``, else a random subset of that size
@@ -384,7 +399,7 @@ class NetSymmetries:
         if not isinstance(n_samples, int) or n_samples < 1:
             raise InputError(f"n_samples must be a positive integer, got {n_samples!r}")
         x = _as_inputs(inputs)
-        base = copy.deepcopy(module).double()
+        base = clone_module(module).double()
         theta = flat_params(base)
         f0 = _forward(base, theta, x)
         scale_ = max(float(np.max(np.abs(f0))), 1e-300)
@@ -393,17 +408,23 @@ class NetSymmetries:
             m = base if g is None else self.apply(g, base)
             return float(np.max(np.abs(_forward(m, th, x) - f0))) / scale_
 
-        d_err = max(err(act_flat(self.arch, g, theta), g) for g in (self.sample(rng) for _ in range(n_samples)))
+        elems = (self.sample(rng, continuous=False) for _ in range(n_samples))
+        d_err = max(err(act_flat(self.arch, g, theta), g) for g in elems)
         L = self.lie_algebra
         ks = np.arange(len(L)) if len(L) <= max_lie else np.sort(rng.choice(len(L), max_lie, replace=False))
         from scipy.linalg import expm
 
-        l_err = 0.0
+        l_err = a_err = 0.0
+        approx = {h.index for h in self.hidden_spaces if h.note.startswith("approximate")}
         for k in ks:
             c, X = L.matrix_in_class(int(k))
             G = expm(t * X)
             g = NetElement({}, {c: np.diag(G).copy() if self._continuous[c] == "scale" else G})
-            l_err = max(l_err, err(act_flat(self.arch, g, theta), g))
+            e = err(act_flat(self.arch, g, theta), g)
+            if c in approx:
+                a_err = max(a_err, e)
+            else:
+                l_err = max(l_err, e)
         control = None
         for tie in self._free_ties:
             T = self.arch.ties[tie]
@@ -415,7 +436,7 @@ class NetSymmetries:
                     th[idx[[0, 1]]] = th[idx[[1, 0]]]
                 control = err(th)
                 break
-        return SymmetryCheck(d_err, l_err, control, n_samples, len(ks), len(L), tol)
+        return SymmetryCheck(d_err, l_err, control, n_samples, len(ks), len(L), tol, a_err)
 
     def fixed_subspace(self, elements: Sequence[NetElement]) -> Any:
         """Exact fixed-point subspace of the subgroup generated by discrete ``elements``.
@@ -441,19 +462,47 @@ class NetSymmetries:
             T[:, j] = self.lie_algebra[j] @ theta
         return T
 
-    def functional_dimension(self, module: Any, inputs: Any, *, rtol: float = 1e-9) -> FunctionalDimension:
-        """D minus the dimension of the continuous orbit at θ, and the rank of the Jacobian of the
-        outputs on ``inputs`` for comparison (they agree on generic ReLU MLPs given enough inputs)."""
+    def _translations(self, module: Any) -> np.ndarray:
+        """Unit vectors of the biases feeding a BatchNorm in training mode (it subtracts the batch
+        mean, so each such bias is a translation symmetry; not linear, so not in ``lie_algebra``)."""
+        mods = dict(module.named_modules())
+        cols = []
+        for s in self.arch.scales:
+            if self.arch.ties[s.tie].fixed is None and any(mods[m].training for m in s.bn_buffers):
+                for t in s.touches:
+                    if t.role == "writer" and len(dict(self.arch.params)[t.param]) == 1:
+                        cols.extend(self.arch.index(t, s.width).ravel())
+        E = np.zeros((self.param_dim, len(cols)))
+        E[cols, np.arange(len(cols))] = 1.0
+        return E
+
+    def functional_dimension(self, module: Any, inputs: Any, *, rtol: float = 1e-9,
+                             max_entries: float = 2e7) -> FunctionalDimension:
+        """D minus the dimension of the continuous orbit at θ (with the bias translations before a
+        BatchNorm in training mode), and the rank of the Jacobian of the outputs on ``inputs`` for comparison (they agree on generic ReLU MLPs given enough inputs:
+        outputs x inputs >= D, every neuron active on some inputs and inactive on others).
+
+        The Jacobian (outputs·B x D, dense) is formed only up to ``max_entries`` entries; above,
+        ``jacobian_rank`` is None and ``note`` says why.
+        """
         import torch
 
         self.check_module(module)
         x = _as_inputs(inputs)
-        base = copy.deepcopy(module).double()
+        base = clone_module(module).double()
         theta = flat_params(base)
-        orbit = int(np.linalg.matrix_rank(self.orbit_tangent(theta), tol=None)) if self.lie_dim else 0
+        T = [self.orbit_tangent(theta)] if self.lie_dim else []
+        T += [self._translations(base)]
+        T = np.concatenate(T, axis=1)
+        orbit = int(np.linalg.matrix_rank(T)) if T.size else 0
+        n_out = int(np.prod(_forward(base, theta, x).shape)) // int(x.shape[0])
+        if n_out * x.shape[0] * self.param_dim > max_entries:
+            return FunctionalDimension(self.param_dim, orbit, self.param_dim - orbit, None, None, rtol,
+                                       note=f"Jacobian of {n_out * x.shape[0]} x {self.param_dim} not formed "
+                                            f"(limit {max_entries:.0e} entries)")
         names = [n for n, _ in self.arch.params]
         shapes = [s for _, s in self.arch.params]
-        bufs = {k: v for k, v in base.named_buffers()}
+        bufs = {k: v.clone() for k, v in base.named_buffers()}
 
         def f(th: Any) -> Any:
             params, off = {}, 0
@@ -463,7 +512,8 @@ class NetSymmetries:
                 off += size
             return torch.func.functional_call(base, {**params, **bufs}, (x,)).reshape(-1)
 
-        J = torch.func.jacrev(f)(torch.as_tensor(theta)).detach().numpy()
+        # plain autograd (not torch.func): BatchNorm in training mode updates its buffers in place
+        J = torch.autograd.functional.jacobian(f, torch.as_tensor(theta)).detach().numpy()
         s = np.linalg.svd(J, compute_uv=False)
         keep = s > rtol * s[0] if s.size and s[0] > 0 else np.zeros(s.size, dtype=bool)
         rank = int(keep.sum())
@@ -537,6 +587,15 @@ def symmetries(module: Any) -> NetSymmetries:
     return NetSymmetries(trace(module))
 
 
+def clone_module(module: Any) -> Any:
+    """A deep copy; torch's own FutureWarning on copying torch.export modules is silenced."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return copy.deepcopy(module)
+
+
 def flat_params(module: Any) -> np.ndarray:
     """The float64 flat vector of ``module.parameters()`` in order."""
     parts = [p.detach().cpu().double().reshape(-1).numpy() for p in module.parameters()]
@@ -569,12 +628,20 @@ def _as_inputs(inputs: Any) -> Any:
 def _forward(module: Any, theta: np.ndarray, x: Any) -> np.ndarray:
     import torch
 
-    m = copy.deepcopy(module)
+    m = clone_module(module)
     load_flat(m, theta)
     with torch.no_grad():
-        return m(x).detach().numpy()
+        try:
+            out = m(x)
+        except (RuntimeError, AssertionError, ValueError) as exc:
+            line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"the model fails on inputs of shape {tuple(x.shape)}: {line}") from None
+        return out.detach().numpy()
 
 
 def _short_int(n: int) -> str:
-    s = str(n)
-    return s if len(s) <= 12 else f"{s[:4]}...e{len(s) - 1}"
+    """n in full up to 12 digits, else its mantissa and power of ten (str() of huge ints is capped)."""
+    if n < 10**12:
+        return str(n)
+    e = math.log10(n)
+    return f"{10 ** (e - math.floor(e)):.3f}e{math.floor(e)}"
