@@ -24,6 +24,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_orbit.py
 	$(BIN)/python benchmarks/bench_exact.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_nets.py
+	$(BIN)/python benchmarks/discovery/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -77,7 +77,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     import tomllib
 
-    from .nets._build import NETWORK_SPECS
+    from .nets import NETWORK_SPECS
 
     for name in BUILTIN_SPECS:
         print(f"{name:20s} {load_spec(name).description}")
@@ -245,7 +245,7 @@ def _network(model: str, seed: int) -> tuple:
 
     import torch
 
-    from .nets._build import NETWORK_SPECS, network
+    from .nets import NETWORK_SPECS, network
 
     if model.endswith(".pt2"):
         if not os.path.isfile(model):
@@ -293,7 +293,7 @@ def _cmd_symmetries(args: argparse.Namespace) -> int:
     S = symmetries(module)
     print(f"symfix symmetries {args.model}: {description}")
     print(f"  parameters D = {S.param_dim}; free hidden spaces {len(S.hidden_spaces)}; "
-          f"order of the discrete part {S._order_text()}; Lie dimension {S.lie_dim}")
+          f"order of the discrete part {S.order_text}; Lie dimension {S.lie_dim}")
     for line in S.table().splitlines():
         print("  " + line)
     c = S.check(module, x, n_samples=20, rng=np.random.default_rng(args.seed))
@@ -306,7 +306,7 @@ def _cmd_symmetries(args: argparse.Namespace) -> int:
     fd = S.functional_dimension(module, x)
     jr = fd.note if fd.jacobian_rank is None else f"Jacobian rank {fd.jacobian_rank} on {x.shape[0]} inputs"
     print(f"  functional dimension D - dim(orbit) = {fd.by_symmetry}; {jr}")
-    summary = {"model": args.model, "description": description, "param_dim": S.param_dim, "order": S._order_text(),
+    summary = {"model": args.model, "description": description, "param_dim": S.param_dim, "order": S.order_text,
                "lie_dim": S.lie_dim, "check": check, "check_ok": c.ok,
                "functional_dimension": {"by_symmetry": fd.by_symmetry, "orbit_dim": fd.orbit_dim,
                                         "jacobian_rank": fd.jacobian_rank, "note": fd.note},

@@ -118,7 +118,7 @@ def test_a_generator_that_is_not_a_symmetry_fails_the_check():
 def test_lie_algebra_integrates_to_the_group_action_and_is_a_homomorphism(name):
     net, _ = _net(name)
     S = sn.symmetries(net)
-    theta = sn._group.flat_params(net)
+    theta = sn.flat_params(net)
     rng = np.random.default_rng(0)
     L = S.lie_algebra
     for k in range(len(L)):
@@ -199,7 +199,7 @@ def _sgd(net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 100) -> 
         opt.zero_grad()
         nn.functional.mse_loss(net(x), y).backward()
         opt.step()
-    return sn._group.flat_params(net)
+    return sn.flat_params(net)
 
 
 @pytest.mark.parametrize("kind", ["duplicate", "dead"])
@@ -210,8 +210,8 @@ def test_gradient_descent_started_in_a_fixed_subspace_stays_there(kind):
     h = S.hidden_spaces[0]
     g = S.transposition(h.index, 0, 1) if kind == "duplicate" else S.flip(h.index, 3)
     E = S.fixed_subspace([g])
-    start = E.project(sn._group.flat_params(net))
-    sn._group.load_flat(net, start)
+    start = E.project(sn.flat_params(net))
+    sn.load_flat(net, start)
     theta = _sgd(net, x, y)
     assert np.linalg.norm(theta - start) > 1e-2  # it did train
     assert np.linalg.norm(theta - E.project(theta)) <= 1e-12 * np.linalg.norm(theta)
@@ -227,7 +227,7 @@ def test_a_subspace_fixed_by_no_symmetry_is_left():
     for r in range(W.shape[0]):
         perm[[r * 3, r * 3 + 1]] = [r * 3 + 1, r * 3]
     E = symfix.fixed_point_subspace([perm.tolist()])
-    sn._group.load_flat(net, E.project(sn._group.flat_params(net)))
+    sn.load_flat(net, E.project(sn.flat_params(net)))
     theta = _sgd(net, x, y)
     assert np.linalg.norm(theta - E.project(theta)) > 1e-4 * np.linalg.norm(theta)
 

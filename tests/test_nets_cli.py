@@ -84,7 +84,7 @@ def test_symmetries_bad_input_is_one_line(args, words):
 
 
 def test_network_table_errors_name_the_key(tmp_path):
-    from symfix.nets._build import network
+    from symfix.nets import network
 
     for table, words in [({"widths": [3, 4, 2], "activaton": "relu"}, "did you mean 'activation'"),
                          ({"widths": [3]}, "at least two"), ({"widths": [3, 2.5, 2]}, "integers"),
@@ -111,3 +111,36 @@ def test_check_separates_approximate_batchnorm_generators():
     assert 1e-9 < c.approximate_error < 1e-3  # eps = 1e-5 breaks scale invariance slightly
     assert c.discrete_error <= 1e-12 and c.lie_error <= 1e-12 and c.ok
     assert S.hidden_spaces[0].note.startswith("approximate")
+
+
+def test_the_readme_block_on_whole_networks_runs(tmp_path):
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md")) as fh:
+        text = fh.read()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "import symfix.nets" in b]
+    assert len(blocks) == 1
+    script = tmp_path / "block.py"
+    script.write_text(blocks[0])
+    r = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=300,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "S_32" in r.stdout and "(R+)^32" in r.stdout and "(C2)^32" in r.stdout
+
+
+def test_mode_connectivity_case_study_quick(tmp_path):
+    """The case study's --quick run: alignment lowers the test-loss barrier, function unchanged."""
+    import os
+
+    pytest.importorskip("sklearn")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, os.path.join(root, "case_studies", "mode_connectivity_digits", "run.py"),
+                        "--quick", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    for w in s["widths"].values():
+        assert w["after_mean"] < 0.25 * w["before_mean"]
+        assert w["max_output_change_after_align"] < 1e-10
+    assert (tmp_path / "figure_paths.png").exists() and "| 512 |" in (tmp_path / "README.md").read_text()

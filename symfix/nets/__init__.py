@@ -7,9 +7,11 @@ GL(n) between linear maps, scale invariance before BatchNorm); ``align``, ``cano
 """
 
 from ._align import Barrier, Matching, align, barrier, canonicalize, match
+from ._build import NETWORK_SPECS, network
 from ._element import NetElement
 from ._graph import SUPPORTED
-from ._group import FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, symmetries
+from ._group import (FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, flat_params, load_flat,
+                     symmetries)
 
 __all__ = [
     "symmetries",
@@ -26,4 +28,8 @@ __all__ = [
     "barrier",
     "Barrier",
     "SUPPORTED",
+    "flat_params",
+    "load_flat",
+    "network",
+    "NETWORK_SPECS",
 ]

@@ -223,7 +223,8 @@ class NetSymmetries:
         return (f"NetSymmetries(D={self.param_dim}, hidden spaces={len(self.hidden_spaces)}, "
                 f"order={_short_int(self.order)}, lie_dim={self.lie_dim})")
 
-    def _order_text(self) -> str:
+    @property
+    def order_text(self) -> str:
         """The order as text: in full when short, else as factorials and powers of two with its size."""
         parts = [f"{self.arch.ties[t].width}!" for t in self._free_ties]
         parts += [f"2^{self.arch.scales[k].width}" for k in self._signs]
