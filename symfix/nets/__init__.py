@@ -10,6 +10,7 @@ from ._align import Barrier, Matching, align, barrier, canonicalize, match
 from ._build import NETWORK_SPECS, network
 from ._element import NetElement
 from ._graph import SUPPORTED
+from ._noether import NoetherMonitor, Teleport, teleport
 from ._group import (FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, flat_params, load_flat,
                      symmetries)
 
@@ -28,6 +29,9 @@ __all__ = [
     "barrier",
     "Barrier",
     "SUPPORTED",
+    "NoetherMonitor",
+    "teleport",
+    "Teleport",
     "flat_params",
     "load_flat",
     "network",

@@ -372,6 +372,25 @@ class NetSymmetries:
         sign[src] = np.sign(out).astype(np.int8)
         return SignedPerm(perm, sign)
 
+    # ------------------------------------------------------------------------- charges
+
+    def charges(self, module: Any) -> np.ndarray:
+        """Noether charges C_k = θᵀ A_k θ of every generator, float64, in the order of ``lie_algebra``
+        (names: ``lie_algebra.names``). Rescaling: ‖w_in‖² + b² − ‖w_out‖² (BatchNorm scale: ‖w‖² + b²);
+        GL(n): the entries of W Wᵀ − Uᵀ U (diagonal, then 2·offdiagonal for E_ij + E_ji, then 0 for
+        the antisymmetric generators). Computed from n x n Gram blocks, never a D x D matrix.
+        ``module`` may also be a flat parameter vector.
+        """
+        from ._noether import bilinear
+
+        return bilinear(self, module, module)
+
+    def bilinear(self, a: Any, b: Any) -> np.ndarray:
+        """aᵀ A_k b for every generator (modules, flat vectors or dicts of parameter-shaped tensors)."""
+        from ._noether import bilinear
+
+        return bilinear(self, a, b)
+
     # --------------------------------------------------------------------- verification
 
     def check_module(self, module: Any) -> None:

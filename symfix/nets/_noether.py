@@ -1,0 +1,492 @@
+"""Noether charges of exponential symmetries and their motion under SGD (Ziyin et al., NeurIPS 2024).
+
+An exponential symmetry is a symmetric generator A of the Lie algebra with ℓ(e^{λA}θ, x) = ℓ(θ, x)
+for every sample x and every λ. Differentiating at λ = 0 gives, per sample,
+
+    θᵀ A ∇ℓ(θ, x) = 0,                                                           (1)
+
+hence also for any minibatch gradient g (an average of per-sample gradients): θᵀAg = 0. The
+charge C_A(θ) = θᵀAθ then obeys, for the updates of ``torch.optim.SGD`` (lr η, momentum μ,
+weight decay λ, dampening 0, no Nesterov), with d_t = g_t + λθ_t, b_t = μ b_{t-1} + d_t (b_0 = 0)
+and θ_{t+1} = θ_t − η b_t:
+
+    C(θ_{t+1}) − C(θ_t) = −2η θ_tᵀ A b_t + η² b_tᵀ A b_t
+                        = −2η (μ θ_tᵀ A b_{t-1} + λ C(θ_t)) + η² b_tᵀ A b_t        (2)
+
+since θ_tᵀ A b_t = μ θ_tᵀ A b_{t-1} + θ_tᵀ A g_t + λ θ_tᵀAθ_t and the middle term is 0 by (1).
+Special cases: plain SGD (μ = λ = 0): ΔC = η² gᵀAg, no first-order term; weight decay only:
+ΔC = ((1 − ηλ)² − 1) C + η² gᵀAg. Gradient flow conserves C (dC/dt = −2θᵀA∇L = 0).
+
+Noise equilibrium. Along the orbit, per-sample gradients transform as ∇ℓ(e^{λA}θ) = e^{−λA}∇ℓ(θ)
+(differentiate ℓ(e^{λA}θ') = ℓ(θ') and use Aᵀ = A), so the minibatch covariance becomes
+Σ(λ) = e^{−λA} Σ e^{−λA}, and the mean Noether flow η² E[gᵀAg] = η² Tr[A (Σ_B + ∇L∇Lᵀ)] at
+e^{λA}θ is η² G(λ) with
+
+    G(λ) = Tr[A e^{−2λA} M],      M = Σ_B + ∇L∇Lᵀ,   Σ_B = Σ_1 / B  (B the batch size),
+
+and G'(λ) = −2 Tr[A² e^{−2λA} M] ≤ 0: G is monotone. When A has eigenvalues of both signs
+(and M charges both), G has one root λ*, the noise equilibrium; where A ⪰ 0 (scale invariance
+before BatchNorm) G > 0 and the charge grows without bound. For a generator dA(X) of a scale
+class, A acts as X on the channels of the writers and as −Xᵀ on the readers, so with the
+class-level Gram blocks M_w = Σ_writers R(M) and M_r = Σ_readers R(M) (n x n),
+
+    G(λ) = Tr[X e^{−2λX} M_w] − Tr[X e^{2λX} M_r]       (X symmetric).
+
+For a rescaling E_ii this is e^{−2λ} M_w,ii − e^{2λ} M_r,ii, so λ* = ¼ ln(M_w,ii / M_r,ii) in
+closed form; for GL generators E_ij + E_ji the root is bracketed and found by
+``scipy.optimize.brentq``. Jointly over GL(n) the equilibrium e^{X} = G with S = GᵀG solves
+S M_r S = M_w (the matrix geometric mean S = M_r^{-1/2}(M_r^{1/2} M_w M_r^{1/2})^{1/2} M_r^{-1/2}).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .._errors import InputError
+
+__all__ = ["NoetherMonitor", "teleport", "Teleport", "class_grams", "per_sample_grads"]
+
+
+# ----------------------------------------------------------------------------- Gram blocks
+
+
+def _params(S: Any, x: Any) -> dict:
+    """Parameter tensors (float64, detached) from a module, a flat vector or a dict."""
+    import torch
+
+    if isinstance(x, dict):
+        return {k: v if isinstance(v, torch.Tensor) else torch.as_tensor(v, dtype=torch.float64) for k, v in x.items()}
+    if isinstance(x, torch.nn.Module):
+        S.check_module(x)
+        return {n: p.detach() for n, p in x.named_parameters()}  # products are summed in float64
+    v = torch.as_tensor(np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=np.float64))
+    if v.shape[-1:] != (S.param_dim,):
+        raise InputError(f"expected a module or a flat vector of length D = {S.param_dim}, got shape {tuple(v.shape)}")
+    out, off = {}, 0
+    for name, shape in S.arch.params:
+        size = int(np.prod(shape))
+        out[name] = v[..., off:off + size].reshape(*v.shape[:-1], *shape)
+        off += size
+    return out
+
+
+def _rows(P: Any, axis: int, n: int, batched: bool) -> Any:
+    """Rows = channels: shape (n, m), or (s, n, m) with a leading sample axis."""
+    if batched:
+        return P.movedim(axis + 1, 1).reshape(P.shape[0], n, -1)
+    return P.movedim(axis, 0).reshape(n, -1)
+
+
+def class_grams(S: Any, a: dict, b: dict, k: int, *, batched: bool = False) -> tuple[Any, Any]:
+    """(W, R): n x n Gram blocks Σ_writers rows(a) rows(b)ᵀ (BatchNorm affine parameters on the
+    diagonal) and Σ_readers rows(b) rows(a)ᵀ of scale class k; summed over a leading sample axis
+    when ``batched``. aᵀ dA(X) b = <X, W − R> for every X of the class."""
+    import torch
+
+    sc = S.arch.scales[k]
+    n = sc.width
+    W = torch.zeros((n, n), dtype=torch.float64)
+    R = torch.zeros((n, n), dtype=torch.float64)
+    for t in sc.touches:
+        if t.role == "absorber":
+            continue
+        ra, rb = _rows(a[t.param], t.axis, n, batched), _rows(b[t.param], t.axis, n, batched)
+        if t.role == "writer":
+            W += torch.einsum("...im,...jm->ij", ra, rb)
+        elif t.role == "bn_writer":
+            W += torch.diag(torch.einsum("...im,...im->i", ra, rb))
+        else:
+            R += torch.einsum("...im,...jm->ij", rb, ra)
+    return W, R
+
+
+def _diag_only(S: Any, a: dict, b: dict, k: int, cache: dict | None = None) -> Any:
+    """diag(W − R) of class k without forming the n x n blocks (rescaling classes): one elementwise
+    product per parameter (shared through ``cache``), reduced over the other axes in float64."""
+    import torch
+
+    sc = S.arch.scales[k]
+    n = sc.width
+    out = torch.zeros(n, dtype=torch.float64)
+    cache = {} if cache is None else cache
+    for t in sc.touches:
+        if t.role == "absorber":
+            continue
+        pr = cache.get(t.param)
+        if pr is None:
+            pr = cache[t.param] = a[t.param] * b[t.param]
+        dims = [d for d in range(pr.ndim) if d != t.axis]
+        v = (pr.sum(dim=dims) if dims else pr).to(torch.float64)  # sums in the parameters' dtype
+        if t.block > 1:
+            v = v.reshape(n, t.block).sum(1)
+        out = out - v if t.role == "reader" else out + v
+    return out
+
+
+def bilinear(S: Any, a: Any, b: Any) -> np.ndarray:
+    """aᵀ A_k b for every generator A_k of ``S.lie_algebra``, in its order (float64)."""
+    import torch
+
+    pa, pb = _params(S, a), _params(S, b)
+    parts, cache = [], {}
+    for k, kind in S._continuous.items():
+        if kind == "scale":
+            parts.append(_diag_only(S, pa, pb, k, cache))
+            continue
+        W, R = class_grams(S, {n: v.double() for n, v in pa.items()}, {n: v.double() for n, v in pb.items()}, k)
+        F = W - R
+        n = F.shape[0]
+        iu = torch.triu_indices(n, n, offset=1)
+        parts += [torch.diagonal(F), F[iu[0], iu[1]] + F[iu[1], iu[0]], F[iu[0], iu[1]] - F[iu[1], iu[0]]]
+    return torch.cat(parts).numpy() if parts else np.zeros(0)
+
+
+# --------------------------------------------------------------------- per-sample gradients
+
+
+def per_sample_grads(S: Any, module: Any, loss: Callable, x: Any, y: Any) -> dict:
+    """Per-sample gradients {name: (n, *shape)} of loss(module(x_s), y_s) (torch.func.vmap of grad)."""
+    from torch import nn
+    from torch.func import functional_call, grad, vmap
+
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in module.modules()):
+        raise InputError("per-sample gradients are not defined for BatchNorm in training mode (batch statistics "
+                         "couple the samples); probe a copy of the model in eval mode")
+    params = {n: p.detach() for n, p in module.named_parameters()}
+    bufs = {n: b.detach() for n, b in module.named_buffers()}
+
+    def one(p: dict, xs: Any, ys: Any) -> Any:
+        out = functional_call(module, {**p, **bufs}, (xs.unsqueeze(0),))
+        return loss(out, ys.unsqueeze(0))
+
+    try:
+        return vmap(grad(one), in_dims=(None, 0, 0))(params, x, y)
+    except RuntimeError as exc:
+        line = (str(exc).strip().splitlines() or ["error"])[0]
+        raise InputError(f"per-sample gradients failed on the probe batch ({line}); the probe must be (x, y) "
+                         "tensors the model and loss accept one sample at a time") from None
+
+
+def noise_grams(S: Any, G: dict, batch_size: int) -> dict:
+    """Per class: (M_w, M_r) Gram blocks of M = Σ_1 / B + ḡḡᵀ from per-sample gradients G."""
+    n_s = next(iter(G.values())).shape[0]
+    mean = {k: v.mean(0) for k, v in G.items()}
+    dev = {k: v - mean[k] for k, v in G.items()}
+    out = {}
+    for k in S._continuous:
+        Ww, Rw = class_grams(S, dev, dev, k, batched=True)
+        Wm, Rm = class_grams(S, mean, mean, k)
+        out[k] = ((Ww / (n_s * batch_size) + Wm).numpy(), (Rw / (n_s * batch_size) + Rm).numpy())
+    return out
+
+
+# ------------------------------------------------------------------------------ equilibria
+
+
+def _eig_sym(kind: str, i: int, j: int, n: int) -> list[tuple[float, np.ndarray]]:
+    if kind == "diag":
+        v = np.zeros(n)
+        v[i] = 1.0
+        return [(1.0, v)]
+    vp, vm = np.zeros(n), np.zeros(n)
+    vp[[i, j]] = [1 / math.sqrt(2), 1 / math.sqrt(2)]
+    vm[[i, j]] = [1 / math.sqrt(2), -1 / math.sqrt(2)]
+    return [(1.0, vp), (-1.0, vm)]
+
+
+def equilibrium(S: Any, theta: dict, grams: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(λ*, C*) per generator: the root of G(λ) along its orbit and the charge there.
+
+    λ* = +inf (-inf) where G stays positive (negative): the charge grows (shrinks) without
+    bound; NaN for antisymmetric generators (no exponential symmetry)."""
+    from scipy.optimize import brentq
+
+    lam, cstar = [], []
+    L = S.lie_algebra
+    for c, kind, i, j in L._spec:
+        n = S.arch.scales[c].width
+        if kind == "skew":
+            lam.append(math.nan), cstar.append(math.nan)
+            continue
+        Mw, Mr = grams[c]
+        Qw, Qr = class_grams(S, theta, theta, c)
+        Qw, Qr = Qw.numpy(), Qr.numpy()
+        eig = _eig_sym(kind, i, j, n)
+        pw = [(s, v @ Mw @ v, v @ Mr @ v, v @ Qw @ v, v @ Qr @ v) for s, v in eig]
+
+        def G(x: float) -> float:
+            return sum(s * (math.exp(-2 * x * s) * mw - math.exp(2 * x * s) * mr) for s, mw, mr, _, _ in pw)
+
+        if kind == "diag":
+            mw, mr = pw[0][1], pw[0][2]
+            x = 0.25 * math.log(mw / mr) if mw > 0 and mr > 0 else (math.inf if mw > 0 else -math.inf if mr > 0 else math.nan)
+        else:
+            lo, hi = -1.0, 1.0
+            while G(lo) < 0 and lo > -50:
+                lo *= 2
+            while G(hi) > 0 and hi < 50:
+                hi *= 2
+            x = brentq(G, lo, hi, xtol=1e-14) if G(lo) >= 0 >= G(hi) else (math.inf if G(hi) > 0 else -math.inf)
+        lam.append(x)
+        if math.isfinite(x):
+            cstar.append(sum(s * (math.exp(2 * x * s) * qw - math.exp(-2 * x * s) * qr) for s, _, _, qw, qr in pw))
+        else:
+            cstar.append(math.inf if x > 0 else -math.inf)
+    return np.array(lam), np.array(cstar)
+
+
+# --------------------------------------------------------------------------------- monitor
+
+
+def _sgd_settings(optimizer: Any) -> tuple[float, float, float]:
+    import torch
+
+    if not isinstance(optimizer, torch.optim.SGD):
+        raise InputError(f"NoetherMonitor's formula covers torch.optim.SGD (momentum, weight decay); got "
+                         f"{type(optimizer).__name__}, whose step moves the charges by a rule not derived here")
+    keys = {(g["lr"], g.get("momentum", 0), g.get("weight_decay", 0), g.get("dampening", 0), g.get("nesterov", False),
+             g.get("maximize", False)) for g in optimizer.param_groups}
+    if len(keys) != 1:
+        raise InputError("NoetherMonitor needs one lr, momentum and weight decay for all parameter groups "
+                         "(with different ones the first-order term θᵀAg no longer cancels)")
+    lr, mom, wd, damp, nest, maxi = keys.pop()
+    if damp != 0 or nest or maxi:
+        raise InputError("NoetherMonitor covers SGD with dampening=0, nesterov=False, maximize=False")
+    return float(lr), float(mom), float(wd)
+
+
+@dataclass
+class NoetherMonitor:
+    """Charges of every exponential symmetry, recorded after each optimizer step of any torch loop.
+
+    Use: ``mon = NoetherMonitor(S)`` then, after each ``optimizer.step()``, ``mon(model, optimizer)``.
+    Every ``every`` steps it records the charges C(θ_{t+1}), the change predicted by formula (2) of
+    the module docstring from that step's gradient (``predicted``) and the measured change
+    (``measured``, from the charges one step earlier). With ``probe=(x, y)``, ``loss`` and
+    ``batch_size`` it also records, from per-sample gradients on the probe batch,
+    ``noise`` = Tr[A Σ_B], ``drift`` = ∇Lᵀ A ∇L + Tr[A Σ_B] (times η² the mean Noether flow), the
+    equilibrium ``lam_star`` along each orbit and the charge ``charge_star`` there.
+
+    ``history()`` returns a dict of float64 arrays (rows = recorded steps, columns = generators in
+    the order of ``S.lie_algebra``); ``names`` names the columns.
+    """
+
+    S: Any
+    every: int = 1
+    probe: Any = None
+    loss: Callable | None = None
+    batch_size: int | None = None
+    _rows: dict = field(default_factory=dict, repr=False)
+    _last: Any = field(default=None, repr=False)
+    _step: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.S.lie_dim == 0:
+            raise InputError("this model has no exponential symmetry (no rescaling, GL or BatchNorm scale "
+                             "invariance): there is no charge to monitor")
+        if not isinstance(self.every, int) or self.every < 1:
+            raise InputError(f"every must be a positive integer, got {self.every!r}")
+        if self.probe is not None:
+            ok = isinstance(self.probe, (tuple, list)) and len(self.probe) == 2
+            if not ok or not all(hasattr(t, "shape") for t in self.probe) or self.probe[0].shape[0] != self.probe[1].shape[0]:
+                raise InputError("probe must be a pair (x, y) of tensors with the same number of samples")
+            if self.probe[0].shape[0] < 2:
+                raise InputError("probe needs at least 2 samples to estimate a covariance")
+            if self.loss is None or not isinstance(self.batch_size, int) or self.batch_size < 1:
+                raise InputError("with a probe, give loss=(prediction, target) -> scalar and the training batch_size")
+        for k in ("step", "charges", "predicted", "measured", "noise", "drift", "lam_star", "charge_star"):
+            self._rows[k] = []
+
+    @property
+    def names(self) -> list[str]:
+        return self.S.lie_algebra.names
+
+    def __call__(self, module: Any, optimizer: Any) -> None:
+        lr, mom, wd = _sgd_settings(optimizer)
+        self._step += 1
+        record = self._step % self.every == 0
+        if not record and (self._step + 1) % self.every != 0:
+            return
+        th = _params(self.S, module)
+        now = bilinear(self.S, th, th)
+        if record:
+            self._record(module, optimizer, th, now, lr, mom, wd)
+        self._last = now
+
+    def _record(self, module: Any, optimizer: Any, th: dict, now: np.ndarray, lr: float, mom: float, wd: float) -> None:
+        import torch
+
+        S = self.S
+        named = dict(module.named_parameters())
+        g = {n: (p.grad.detach() if p.grad is not None else torch.zeros_like(th[n])) for n, p in named.items()}
+        if not mom:  # b_t = g + λθ_t and θ_{t+1} = (1 − ηλ)θ_t − ηg: ΔC = ((1 − ηλ)² − 1) C_t + η² gᵀAg
+            if self._last is not None:
+                c_prev = self._last
+            else:
+                c_prev = bilinear(S, *([{n: (th[n].double() + lr * g[n].double()) / (1 - lr * wd) for n in th}] * 2))
+            pred = ((1 - lr * wd) ** 2 - 1) * c_prev + lr * lr * bilinear(S, g, g)
+        else:  # formula (2) with μ b_{t-1} = b_t − d_t and θ_t = θ_{t+1} + η b_t
+            b = {}
+            for n, p in named.items():
+                buf = optimizer.state.get(p, {}).get("momentum_buffer")
+                b[n] = buf.detach().double() if buf is not None else torch.zeros_like(th[n], dtype=torch.float64)
+            prev = {n: th[n].double() + lr * b[n] for n in th}
+            c_prev = self._last if self._last is not None else bilinear(S, prev, prev)
+            cross = bilinear(S, prev, {n: b[n] - g[n].double() - wd * prev[n] for n in th})
+            pred = -2 * lr * (cross + wd * c_prev) + lr * lr * bilinear(S, b, b)
+        meas = now - c_prev
+        r = self._rows
+        r["step"].append(self._step), r["charges"].append(now), r["predicted"].append(pred), r["measured"].append(meas)
+        if self.probe is not None:
+            x, y = self.probe
+            G = per_sample_grads(S, module, self.loss, x, y)
+            G = {n: v.to(torch.float64) for n, v in G.items()}
+            n_s = x.shape[0]
+            mean = {n: v.mean(0) for n, v in G.items()}
+            dev = {n: v - mean[n] for n, v in G.items()}
+            tr = _batched_bilinear(S, dev) / (n_s * self.batch_size)
+            r["noise"].append(tr)
+            r["drift"].append(tr + bilinear(S, mean, mean))
+            lam, cst = equilibrium(S, th, noise_grams(S, G, self.batch_size))
+            r["lam_star"].append(lam), r["charge_star"].append(cst)
+
+    def history(self) -> dict:
+        """Recorded arrays: step (T,), charges, predicted, measured (T x K), and with a probe
+        noise, drift, lam_star, charge_star (T x K)."""
+        K = self.S.lie_dim
+        out = {"step": np.array(self._rows["step"], dtype=np.int64)}
+        for k, v in self._rows.items():
+            if k != "step":
+                out[k] = np.array(v, dtype=np.float64).reshape(-1, K) if v else np.zeros((0, K))
+        return out
+
+    def plot(self, path: str, *, generators: Any = None, title: str = "") -> None:
+        """Charges against steps (up to 8 generators), with the equilibrium charge when probed."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        h = self.history()
+        if h["step"].size == 0:
+            raise InputError("nothing recorded yet: call the monitor after optimizer steps first")
+        ks = list(range(min(8, self.S.lie_dim))) if generators is None else list(generators)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for j, k in enumerate(ks):
+            line, = ax.plot(h["step"], h["charges"][:, k], label=self.names[k][:40])
+            if h["charge_star"].size:
+                ax.plot(h["step"], h["charge_star"][:, k], ":", color=line.get_color())
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel("charge θᵀAθ" + (" (dotted: predicted equilibrium)" if h["charge_star"].size else ""))
+        ax.set_title(title or "Noether charges")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
+
+def _batched_bilinear(S: Any, G: dict) -> np.ndarray:
+    """Σ_s g_sᵀ A_k g_s for every generator (per-sample gradients with a leading axis)."""
+    import torch
+
+    parts = []
+    for k, kind in S._continuous.items():
+        W, R = class_grams(S, G, G, k, batched=True)
+        F = W - R
+        if kind == "scale":
+            parts.append(torch.diagonal(F))
+            continue
+        n = F.shape[0]
+        iu = torch.triu_indices(n, n, offset=1)
+        parts += [torch.diagonal(F), F[iu[0], iu[1]] + F[iu[1], iu[0]], F[iu[0], iu[1]] - F[iu[1], iu[0]]]
+    return torch.cat(parts).numpy()
+
+
+# -------------------------------------------------------------------------------- teleport
+
+
+@dataclass(frozen=True)
+class Teleport:
+    """Result of :func:`teleport`: the moved module, the sweeps over classes, and the residual
+    (largest |charge| for "balanced", largest |G(0)| relative to its scale for "equilibrium");
+    ``skipped`` lists classes that cannot reach the target (scale-invariant ones)."""
+
+    module: Any
+    sweeps: int
+    residual: float
+    converged: bool
+    skipped: tuple[int, ...]
+
+
+def _sqrtm_spd(A: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh((A + A.T) / 2)
+    return (V * np.sqrt(np.clip(w, 0, None))) @ V.T
+
+
+def _geometric_mean_solution(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """S ≻ 0 with S A S = B (A, B ≻ 0): S = A^{-1/2} (A^{1/2} B A^{1/2})^{1/2} A^{-1/2}."""
+    Ah = _sqrtm_spd(A)
+    Aih = np.linalg.inv(Ah)
+    return Aih @ _sqrtm_spd(Ah @ B @ Ah) @ Aih
+
+
+def teleport(module: Any, S: Any, to: str = "balanced", *, probe: Any = None, loss: Callable | None = None,
+             batch_size: int | None = None, sweeps: int = 100, tol: float = 1e-10) -> Teleport:
+    """Move ``module`` along its continuous orbit (function unchanged) to ``to``:
+
+    ``"balanced"``: every charge 0 (rescalings: α_i = (‖w_out‖²/(‖w_in‖² + b²))^{1/4}; GL(n):
+    G = S^{1/2} with S Q_w S = Q_r for the writer and reader Grams Q_w, Q_r).
+    ``"equilibrium"``: the noise equilibrium G(0) = 0 of every generator (rescalings:
+    α_i = (M_w,ii / M_r,ii)^{1/4}; GL(n): S M_r S = M_w), from per-sample gradients on ``probe``.
+
+    Classes share parameters (a Linear's weight is written by one class and read by another),
+    so the classes are visited in sweeps until the residual is below ``tol``.
+    """
+    from ._element import NetElement
+    from ._group import clone_module
+
+    if to not in ("balanced", "equilibrium"):
+        raise InputError(f"to must be 'balanced' or 'equilibrium', got {to!r}")
+    S.check_module(module)
+    if S.lie_dim == 0:
+        raise InputError("this model has no continuous symmetry to move along")
+    if to == "equilibrium":
+        NoetherMonitor(S, probe=probe, loss=loss, batch_size=batch_size)  # validates the probe
+    m = clone_module(module)
+    skipped: set[int] = set()
+    residual, k_sweep = math.inf, 0
+    for k_sweep in range(1, sweeps + 1):
+        worst = 0.0
+        for c, kind in S._continuous.items():
+            th = _params(S, m)
+            if to == "balanced":
+                A, B = (t.numpy() for t in class_grams(S, th, th, c))
+            else:
+                G = per_sample_grads(S, m, loss, probe[0], probe[1])
+                B, A = noise_grams(S, {n: v.double() for n, v in G.items()}, batch_size)[c]  # A = M_r, B = M_w
+            # both targets solve S A S = B: balanced A = Q_w, B = Q_r; equilibrium A = M_r, B = M_w
+            if kind == "scale":
+                a, b = np.diag(A), np.diag(B)
+                ok = (a > 0) & (b > 0)
+                if not ok.all():
+                    skipped.add(c)
+                L = np.where(ok, (np.where(ok, b, 1.0) / np.where(ok, a, 1.0)) ** 0.25, 1.0)
+                res = np.abs(a - b)[ok] / np.maximum(a + b, 1e-300)[ok]
+            else:
+                lo = min(np.linalg.eigvalsh(A)[0], np.linalg.eigvalsh(B)[0])
+                if lo <= 1e-14 * max(np.abs(A).max(), np.abs(B).max(), 1e-300):
+                    skipped.add(c)
+                    continue
+                L = _sqrtm_spd(_geometric_mean_solution(A, B))
+                res = np.array([np.linalg.norm(A - B) / max(np.linalg.norm(A) + np.linalg.norm(B), 1e-300)])
+            worst = max(worst, float(res.max()) if res.size else 0.0)
+            m = S.apply(NetElement({}, {c: L}), m)
+        residual = worst
+        if residual <= tol:
+            break
+    return Teleport(m, k_sweep, residual, residual <= tol, tuple(sorted(skipped)))
