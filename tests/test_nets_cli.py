@@ -113,7 +113,7 @@ def test_check_separates_approximate_batchnorm_generators():
     assert S.hidden_spaces[0].note.startswith("approximate")
 
 
-def test_the_readme_block_on_whole_networks_runs(tmp_path):
+def test_the_readme_blocks_on_whole_networks_run(tmp_path):
     import os
     import re
 
@@ -121,13 +121,16 @@ def test_the_readme_block_on_whole_networks_runs(tmp_path):
     with open(os.path.join(root, "README.md")) as fh:
         text = fh.read()
     blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "import symfix.nets" in b]
-    assert len(blocks) == 1
-    script = tmp_path / "block.py"
-    script.write_text(blocks[0])
-    r = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=300,
-                       cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "S_32" in r.stdout and "(R+)^32" in r.stdout and "(C2)^32" in r.stdout
+    assert len(blocks) == 2  # the group of a model, Noether charges
+    outs = []
+    for k, block in enumerate(blocks):
+        script = tmp_path / f"block{k}.py"
+        script.write_text(block)
+        r = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=300,
+                           cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert "S_32" in outs[0] and "(R+)^32" in outs[0] and "(C2)^32" in outs[0]
 
 
 def test_mode_connectivity_case_study_quick(tmp_path):

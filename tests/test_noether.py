@@ -216,3 +216,29 @@ def test_bad_input_to_the_monitor_and_teleport():
         sn.teleport(bn, sn.symmetries(bn), "equilibrium", probe=(x, y), loss=nn.functional.mse_loss, batch_size=4)
     with pytest.raises(symfix.SymfixError):
         mon.plot("/tmp/never.png")  # nothing recorded yet
+
+
+def test_unit_charges_as_a_train_monitor_and_the_one_step_identity():
+    """symfix.train (per-particle step s = lr/N): one step moves C_i by exactly s² g_iᵀAg_i."""
+    from symfix import Problem, groups, reps, train, units
+
+    G = groups.cyclic(2)
+    P = Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(2, 1, "relu"))
+    rng = np.random.default_rng(0)
+    N, lr = 7, 0.5
+    th0 = rng.standard_normal((N, 4))
+    x = rng.standard_normal((5, 2))
+    y = np.tanh(x.sum(1, keepdims=True))
+    mon = sn.UnitCharges(P.unit, th0)
+    r = train(P, th0, [(x, y)], scheme="vanilla", lr=lr, monitor=mon)
+    c1 = sn.unit_charges(P.unit, r.particles)
+    g = (th0 - r.particles) / (lr / N)  # the per-particle gradients of that step
+    pred = (lr / N) ** 2 * ((g[:, 1:] ** 2).sum(1) - g[:, 0] ** 2)
+    assert np.allclose(c1 - mon.c0, pred, rtol=1e-9, atol=1e-14)
+    assert abs(r.history[0]["charge_drift"] - np.abs(c1 - mon.c0).mean()) <= 1e-12
+    with pytest.raises(symfix.SymfixError, match="homogeneous"):
+        sn.unit_charges(units.neuron(2, 1, "tanh"), th0)
+    with pytest.raises(symfix.SymfixError, match="shape"):
+        sn.unit_charges(P.unit, th0[:, :3])
+    with pytest.raises(symfix.SymfixError, match="callable"):
+        train(P, th0, [(x, y)], scheme="vanilla", lr=lr, monitor=5)

@@ -11,6 +11,7 @@ from ._build import NETWORK_SPECS, network
 from ._element import NetElement
 from ._graph import SUPPORTED
 from ._noether import NoetherMonitor, Teleport, teleport
+from ._unit_charges import UnitCharges, unit_charges
 from ._group import (FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, flat_params, load_flat,
                      symmetries)
 
@@ -32,6 +33,8 @@ __all__ = [
     "NoetherMonitor",
     "teleport",
     "Teleport",
+    "unit_charges",
+    "UnitCharges",
     "flat_params",
     "load_flat",
     "network",

@@ -455,6 +455,8 @@ def teleport(module: Any, S: Any, to: str = "balanced", *, probe: Any = None, lo
     S.check_module(module)
     if S.lie_dim == 0:
         raise InputError("this model has no continuous symmetry to move along")
+    if not all(bool(p.isfinite().all()) for p in module.parameters()):
+        raise InputError("the module's parameters are not finite; teleport needs a finite point of the orbit")
     if to == "equilibrium":
         NoetherMonitor(S, probe=probe, loss=loss, batch_size=batch_size)  # validates the probe
     m = clone_module(module)
@@ -478,8 +480,8 @@ def teleport(module: Any, S: Any, to: str = "balanced", *, probe: Any = None, lo
                 L = np.where(ok, (np.where(ok, b, 1.0) / np.where(ok, a, 1.0)) ** 0.25, 1.0)
                 res = np.abs(a - b)[ok] / np.maximum(a + b, 1e-300)[ok]
             else:
-                lo = min(np.linalg.eigvalsh(A)[0], np.linalg.eigvalsh(B)[0])
-                if lo <= 1e-14 * max(np.abs(A).max(), np.abs(B).max(), 1e-300):
+                ea, eb = np.linalg.eigvalsh(A), np.linalg.eigvalsh(B)
+                if min(ea[0] / ea[-1], eb[0] / eb[-1]) <= 1e-8:  # (near) singular: no reliable solution
                     skipped.add(c)
                     continue
                 L = _sqrtm_spd(_geometric_mean_solution(A, B))

@@ -139,8 +139,10 @@ def train(
         run is deterministic whatever the seed.
     device, dtype : torch device (default CPU) and float32/float64 (default float64)
     log_every : record the history every this many steps (0: never)
-    monitor : subspace (anything with ``.project``), optional
-        Also record the escape W2²(ν, P_#ν) from it in the history.
+    monitor : subspace (anything with ``.project``) or callable, optional
+        A subspace: also record the escape W2²(ν, P_#ν) from it in the history. A callable
+        ``monitor(step, particles)`` (particles: the (N, D) tensor after the step) returning a
+        dict of numbers: merged into the history entry (e.g. ``symfix.nets.UnitCharges``).
     checkpoint_every, checkpoint_path : save a :class:`Checkpoint` every this many steps
         (atomically, to ``checkpoint_path`` when given; the last one is on the result)
     resume : Checkpoint or path, optional
@@ -210,8 +212,12 @@ def train(
         raise InputError(f"scheme {scheme!r} needs a finite group or a compact Lie group; {G!r} is neither")
     if not isinstance(quadrature, int) or isinstance(quadrature, bool) or quadrature < 1:
         raise InputError(f"quadrature must be an int >= 1, got {quadrature!r}")
-    if monitor is not None and (not hasattr(monitor, "project") or getattr(monitor, "ambient_dim", D) != D):
-        raise InputError(f"monitor must be a subspace of R^{D} with .project (e.g. problem.fixed_subspace())")
+    if monitor is not None and hasattr(monitor, "project"):
+        if getattr(monitor, "ambient_dim", D) != D:
+            raise InputError(f"monitor must be a subspace of R^{D} with .project (e.g. problem.fixed_subspace())")
+    elif monitor is not None and not callable(monitor):
+        raise InputError(f"monitor must be a subspace of R^{D} with .project (e.g. problem.fixed_subspace()) or a "
+                         "callable monitor(step, particles) -> dict of floats")
     N = theta.shape[0]
     s = lr / N
     E = problem.fixed_subspace() if scheme == "ea" else None
@@ -284,9 +290,14 @@ def train(
             raise _failure(step, lval, theta, prev, last)
         if log_every and step % log_every == 0:
             entry = {"step": step, "loss": lval}
-            if monitor is not None:
+            if monitor is not None and hasattr(monitor, "project"):
                 off = new - monitor.project(new)
                 entry["escape"] = float((off * off).sum(-1).mean())
+            elif monitor is not None:
+                extra = monitor(step, new)
+                if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
+                    raise InputError("a callable monitor must return a dict of named numbers, e.g. {'charge': 0.1}")
+                entry.update({k: float(v) for k, v in extra.items()})
             history.append(entry)
         prev, theta = theta, new
         if checkpoint_every and (step + 1) % checkpoint_every == 0:

@@ -1,0 +1,405 @@
+"""Case study: Noether charges under SGD and GD, and the noise equilibrium (Ziyin et al., NeurIPS 2024).
+
+(a) matrix factorisation y = U W x + noise (d = k = 10), isotropic and anisotropic inputs: five
+    initialisations that compute the same function but carry different charges (related by
+    e^{λA}, λ in [-1, 1]); the charge matrix Q = W Wᵀ - Uᵀ U over time under SGD and GD, and the
+    long-run SGD charges against the predicted noise equilibrium (``symfix.nets.teleport``).
+(b) a ReLU MLP 64-32-32-10 on scikit-learn's digits: per-neuron charges after SGD and GD, and
+    SGD's against the per-neuron equilibrium predicted from per-sample gradients.
+(c) scale invariance before BatchNorm: ||w_j||² + b_j² under SGD grows by exactly Σ η² ||g_j||²,
+    under GD by the (much smaller) full-batch gradient's share.
+(d) the mean-field scaling: ``symfix.train`` of ReLU neuron units (step lr/N): the drift of the
+    particles' rescaling charges over a fixed training time against N, with a log-log fit.
+
+    python case_studies/noise_equilibrium/run.py [--quick] [--out DIR]
+
+Writes results.json, figure_a.png ... figure_d.png and README.md (numbers written by this script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from scipy import stats
+from scipy.linalg import expm
+from torch import nn
+
+import symfix.nets as sn
+from symfix import Problem, groups, reps, train, units
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DT = torch.float64
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+# ----------------------------------------------------------------------------------- (a)
+
+
+def _mf_model(W: np.ndarray, U: np.ndarray) -> nn.Module:
+    m = nn.Sequential(nn.Linear(10, 10, bias=False), nn.Linear(10, 10, bias=False)).double()
+    with torch.no_grad():
+        m[0].weight.copy_(torch.as_tensor(W))
+        m[1].weight.copy_(torch.as_tensor(U))
+    return m
+
+
+def _Q(m: nn.Module) -> np.ndarray:
+    W, U = m[0].weight.detach().numpy(), m[1].weight.detach().numpy()
+    return W @ W.T - U.T @ U
+
+
+def part_a(quick: bool) -> dict:
+    rng = np.random.default_rng(0)
+    T = rng.standard_normal((10, 10)) / np.sqrt(10)
+    W0, U0 = rng.standard_normal((2, 10, 10)) / np.sqrt(10)
+    X = rng.standard_normal((10, 10))
+    X = (X + X.T) / np.linalg.norm(X + X.T) * 2.0
+    lams = np.linspace(-1, 1, 5)
+    steps, lr, batch, sigma = (20000, 0.05, 1, 1.0) if quick else (100000, 0.02, 1, 1.0)
+    every = steps // 100
+    out: dict = {"steps": steps, "lr": lr, "batch": batch, "label_noise": sigma, "lambdas": lams.tolist(), "cases": {}}
+    curves = {}
+    for case, cov in (("isotropic", np.ones(10)), ("anisotropic", np.linspace(0.25, 2.5, 10))):
+        sd = np.sqrt(cov)
+        S = sn.symmetries(_mf_model(W0, U0))
+        k = S.hidden_spaces[0].index
+        inits = [S.apply(sn.NetElement({}, {k: expm(l * X)}), _mf_model(W0, U0)) for l in lams]
+        g = np.random.default_rng(1)
+        xs = g.standard_normal((steps, batch, 10)) * sd
+        ys = xs @ T.T + sigma * g.standard_normal((steps, batch, 10))
+        xg = g.standard_normal((2000, 10)) * sd
+        yg = xg @ T.T + sigma * g.standard_normal((2000, 10))
+        xp = g.standard_normal((4096, 10)) * sd
+        yp = xp @ T.T + sigma * g.standard_normal((4096, 10))
+        probe = (torch.as_tensor(xp), torch.as_tensor(yp))
+        res = {}
+        for mode in ("SGD", "GD"):
+            models = [_mf_model(m[0].weight.detach().numpy(), m[1].weight.detach().numpy()) for m in inits]
+            opts = [torch.optim.SGD(m.parameters(), lr=lr) for m in models]
+            rec_t, spread = [], []
+            spec, spec_star = [[] for _ in models], [[] for _ in models]
+            xt, yt = torch.as_tensor(xs), torch.as_tensor(ys)
+            XG, YG = torch.as_tensor(xg), torch.as_tensor(yg)
+            for t in range(steps + 1):
+                if t % every == 0:
+                    Qs = np.array([_Q(m) for m in models])
+                    rec_t.append(t)
+                    spread.append(float(np.sqrt(np.mean(np.sum((Qs - Qs.mean(0)) ** 2, axis=(1, 2))))))
+                if mode == "SGD" and t >= steps // 2 and t % (steps // 10) == 0:
+                    for j, m in enumerate(models):  # spectra: the equilibrium is a set (rotations are free)
+                        tp = sn.teleport(m, S, "equilibrium", probe=probe, loss=nn.functional.mse_loss, batch_size=batch)
+                        spec[j].append(np.linalg.eigvalsh(_Q(m)))
+                        spec_star[j].append(np.linalg.eigvalsh(_Q(tp.module)) if not tp.skipped else np.full(10, np.nan))
+                if t == steps:
+                    break
+                for m, o in zip(models, opts):
+                    o.zero_grad()
+                    x, y = (xt[t], yt[t]) if mode == "SGD" else (XG, YG)
+                    nn.functional.mse_loss(m(x), y).backward()
+                    o.step()
+            r = {"spread_start": spread[0], "spread_end": spread[-1], "ratio": spread[-1] / spread[0]}
+            if mode == "SGD":
+                e = np.array([np.nanmean(s_, axis=0) for s_ in spec])
+                es = np.array([np.nanmean(s_, axis=0) for s_ in spec_star])
+                scale = np.array([np.linalg.norm(np.abs(v)) for v in e])
+                r.update({"rel_to_equilibrium": (np.linalg.norm(e - es, axis=1) / np.linalg.norm(es, axis=1)).tolist(),
+                          "rel_to_charge_scale": (np.linalg.norm(e - es, axis=1) / np.maximum(scale, 1e-300)).tolist(),
+                          "equilibrium_spectrum": es.mean(0).tolist(), "measured_spectrum": e.mean(0).tolist(),
+                          "snapshots": len(spec[0])})
+            res[mode] = r
+            curves[(case, mode)] = (rec_t, spread)
+        out["cases"][case] = res
+        rel = np.array(res["SGD"]["rel_to_equilibrium"])
+        print(f"(a) {case}: spread of Q across 5 inits, end/start: SGD {res['SGD']['ratio']:.3f}, GD "
+              f"{res['GD']['ratio']:.4f}; SGD's long-run spectrum of Q vs the predicted equilibrium's: relative "
+              f"{rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] over the 5 runs", flush=True)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (case, mode), (t, s) in curves.items():
+        ax.plot(t, s, "-" if mode == "SGD" else "--", color="tab:red" if case == "isotropic" else "tab:blue",
+                label=f"{mode}, {case} inputs")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("spread of Q = WWᵀ - UᵀU across 5 inits (Frobenius)")
+    ax.set_title("(a) matrix factorisation: SGD forgets the initial charges, GD keeps them")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "figure_a.png"), dpi=110)
+    plt.close(fig)
+    return out
+
+
+# ----------------------------------------------------------------------------------- (b), (c)
+
+
+def _digits():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        sys.exit("parts (b) and (c) need scikit-learn: pip install -e '.[cases]'")
+    X, y = load_digits(return_X_y=True)
+    return torch.as_tensor((X / 16.0 - 0.5) * 2.0, dtype=DT), torch.as_tensor(y)
+
+
+def part_b(quick: bool) -> dict:
+    X, y = _digits()
+    steps, lr, batch = (1500, 0.05, 16) if quick else (6000, 0.05, 16)
+    torch.manual_seed(0)
+    base = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10)).double()
+    S = sn.symmetries(base)
+    c0 = S.charges(base)
+    res, ends = {}, {}
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, len(y), (steps, batch), generator=g)
+    for mode in ("SGD", "GD"):
+        m = copy.deepcopy(base)
+        opt = torch.optim.SGD(m.parameters(), lr=lr)
+        mon = sn.NoetherMonitor(S, every=steps, probe=(X[:512], y[:512]), loss=nn.functional.cross_entropy,
+                                batch_size=batch) if mode == "SGD" else None
+        for t in range(steps):
+            opt.zero_grad()
+            xb, yb = (X[idx[t]], y[idx[t]]) if mode == "SGD" else (X, y)
+            nn.functional.cross_entropy(m(xb), yb).backward()
+            opt.step()
+            if mon is not None:
+                mon(m, opt)
+        c = S.charges(m)
+        ends[mode] = c
+        res[mode] = {"mean_abs_change": float(np.mean(np.abs(c - c0))), "mean_abs_charge_start": float(np.mean(np.abs(c0)))}
+        if mon is not None:
+            h = mon.history()
+            star = h["charge_star"][-1]
+            ok = np.isfinite(star)
+            res[mode]["predicted_equilibrium"] = star.tolist()
+            res[mode]["corr_measured_vs_predicted"] = float(np.corrcoef(c[ok], star[ok])[0, 1])
+            res[mode]["median_abs_gap_to_predicted"] = float(np.median(np.abs(c[ok] - star[ok])))
+            res[mode]["median_abs_charge"] = float(np.median(np.abs(c[ok])))
+            res[mode]["median_abs_lambda_star"] = float(np.median(np.abs(h["lam_star"][-1][ok])))
+    print(f"(b) digits MLP: mean |ΔC| per neuron SGD {res['SGD']['mean_abs_change']:.3f}, GD {res['GD']['mean_abs_change']:.4f} "
+          f"(mean |C| at start {res['SGD']['mean_abs_charge_start']:.3f}); SGD charges vs predicted equilibrium: "
+          f"correlation {res['SGD']['corr_measured_vs_predicted']:.3f}, median |λ*| {res['SGD']['median_abs_lambda_star']:.3f}",
+          flush=True)
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    ax = axes[0]
+    ax.scatter(c0, ends["SGD"], s=10, color="tab:red", label="SGD")
+    ax.scatter(c0, ends["GD"], s=10, color="tab:blue", marker="x", label="GD")
+    lim = [min(c0.min(), ends["SGD"].min()), max(c0.max(), ends["SGD"].max())]
+    ax.plot(lim, lim, "k:", lw=1, label="unchanged")
+    ax.set_xlabel("charge at initialisation")
+    ax.set_ylabel("charge after training")
+    ax.set_title("(b) per-neuron charges ‖w_in‖²+b²−‖w_out‖²")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    star = np.array(res["SGD"]["predicted_equilibrium"])
+    ax.scatter(star, ends["SGD"], s=10, color="tab:red")
+    lim = [min(star.min(), ends["SGD"].min()), max(star.max(), ends["SGD"].max())]
+    ax.plot(lim, lim, "k:", lw=1)
+    ax.set_xlabel("predicted equilibrium charge (per-sample gradients)")
+    ax.set_ylabel("SGD charge after training")
+    ax.set_title("(b) SGD vs its predicted equilibrium")
+    for a in axes:
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "figure_b.png"), dpi=110)
+    plt.close(fig)
+    return res
+
+
+def part_c(quick: bool) -> dict:
+    X, y = _digits()
+    steps, lr, batch = (500, 0.1, 32) if quick else (2000, 0.1, 32)
+    torch.manual_seed(1)
+    base = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32, eps=1e-30), nn.ReLU(), nn.Linear(32, 10)).double()
+    S = sn.symmetries(base)
+    ks = [k for k, n in enumerate(S.lie_algebra.names) if n.startswith(S.hidden_spaces[0].name)]
+    res, curves = {}, {}
+    g = torch.Generator().manual_seed(1)
+    idx = torch.randint(0, len(y), (steps, batch), generator=g)
+    for mode in ("SGD", "GD"):
+        m = copy.deepcopy(base)
+        opt = torch.optim.SGD(m.parameters(), lr=lr)
+        mon = sn.NoetherMonitor(S)
+        for t in range(steps):
+            opt.zero_grad()
+            xb, yb = (X[idx[t]], y[idx[t]]) if mode == "SGD" else (X, y)
+            nn.functional.cross_entropy(m(xb), yb).backward()
+            opt.step()
+            mon(m, opt)
+        h = mon.history()
+        grow = h["measured"][:, ks].sum(1).cumsum()
+        pred = h["predicted"][:, ks].sum(1).cumsum()
+        start = float(S.charges(base)[ks].sum())
+        res[mode] = {"norm_start": start, "growth_measured": float(grow[-1]), "growth_predicted": float(pred[-1]),
+                     "relative_error": float(abs(grow[-1] - pred[-1]) / abs(grow[-1])),
+                     "all_steps_positive": bool(np.all(h["measured"][:, ks] > 0))}
+        curves[mode] = (h["step"], grow, pred)
+    print(f"(c) BatchNorm scale invariance: Σ‖w‖² grows by {res['SGD']['growth_measured']:.4f} under SGD (predicted "
+          f"Σ η²‖g‖² = {res['SGD']['growth_predicted']:.4f}, relative error {res['SGD']['relative_error']:.1e}), by "
+          f"{res['GD']['growth_measured']:.2e} under GD (start {res['SGD']['norm_start']:.2f})", flush=True)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for mode, colour in (("SGD", "tab:red"), ("GD", "tab:blue")):
+        t, gm, gp = curves[mode]
+        ax.plot(t, gm, "-", color=colour, lw=2, label=f"{mode}: measured growth of Σ‖w_j‖²+b_j²")
+        ax.plot(t, gp, "o", color=colour, ms=3, markevery=max(1, len(t) // 25), label=f"{mode}: Σ η² gᵀAg (predicted)")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("growth of the weight norm before BatchNorm")
+    ax.set_title("(c) scale invariance: the norm only grows, by exactly η²‖g‖² per step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "figure_c.png"), dpi=110)
+    plt.close(fig)
+    return res
+
+
+# ----------------------------------------------------------------------------------- (d)
+
+
+def part_d(quick: bool) -> dict:
+    G = groups.cyclic(2)
+    P = Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(2, 1, "relu"))
+    Ns = [20, 50, 100, 200] if quick else [20, 50, 100, 200, 500, 1000]
+    seeds, horizon, batch, lr = [0, 1, 2], 10.0, 4, 1.0
+    teacher = np.array([[1.0, 1.0, 0.5, 0.0], [-0.5, 0.3, -1.0, 0.2], [-0.5, -1.0, 0.3, 0.2]])
+    teacher = np.concatenate([teacher, P.act(G.generators[0], teacher)])
+    rows = []
+    for N in Ns:
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            th0 = rng.standard_normal((N, P.param_dim)) * 0.5
+            steps = int(horizon * N / lr)
+            x = 2.0 * rng.standard_normal((steps * batch, 2))
+            y = P.unit.forward(x, teacher).mean(0)
+            bs = list(zip(x.reshape(steps, batch, 2), y.reshape(steps, batch, 1)))
+            mon = sn.UnitCharges(P.unit, th0)
+            t0 = time.perf_counter()
+            r = train(P, th0, bs, scheme="vanilla", lr=lr, seed=seed, monitor=mon, log_every=steps - 1)
+            drift = float(np.abs(sn.unit_charges(P.unit, r.particles) - mon.c0).mean())
+            assert abs(r.history[-1]["charge_drift"] - drift) <= 1e-9 * drift  # the train monitor agrees
+            rows.append({"N": N, "seed": seed, "steps": steps, "drift": drift, "seconds": time.perf_counter() - t0})
+    means = np.array([np.mean([r["drift"] for r in rows if r["N"] == N]) for N in Ns])
+    fit = stats.linregress(np.log(Ns), np.log(means))
+    tq = stats.t.ppf(0.975, len(Ns) - 2)
+    lo, hi = fit.slope - tq * fit.stderr, fit.slope + tq * fit.stderr
+    resid = np.log(means) - (fit.intercept + fit.slope * np.log(Ns))
+    out = {"N": Ns, "seeds": seeds, "horizon": horizon, "lr": lr, "batch": batch, "rows": rows,
+           "mean_drift": means.tolist(), "exponent": float(fit.slope), "ci95": [float(lo), float(hi)],
+           "interval_method": f"least squares on the per-N means over {len(seeds)} seeds, t interval with {len(Ns) - 2} dof",
+           "max_abs_log_residual": float(np.max(np.abs(resid)))}
+    print(f"(d) mean-field: charge drift over time {horizon} ~ N^{fit.slope:.2f} [{lo:.2f}, {hi:.2f}] "
+          f"(N = {Ns[0]}..{Ns[-1]}, theory -1)", flush=True)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for seed in seeds:
+        ax.plot(Ns, [r["drift"] for r in rows if r["seed"] == seed], "o", color="0.6", ms=4,
+                label="one seed" if seed == 0 else None)
+    ax.plot(Ns, means, "s", color="tab:red", label=f"mean over {len(seeds)} seeds")
+    ax.plot(Ns, np.exp(fit.intercept) * np.array(Ns, dtype=float) ** fit.slope, "-", color="tab:red",
+            label=f"fit: N^{fit.slope:.2f} [{lo:.2f}, {hi:.2f}]")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("number of particles N (per-particle step lr/N)")
+    ax.set_ylabel(f"mean |C_i(T) - C_i(0)|, T = {horizon:g}")
+    ax.set_title("(d) mean-field: the charge drift is a finite-N effect")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "figure_d.png"), dpi=110)
+    plt.close(fig)
+    return out
+
+
+# ------------------------------------------------------------------------------------ main
+
+OUT = HERE
+
+
+def main(argv=None) -> int:
+    global OUT
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="shorter runs, fewer widths (about a minute)")
+    ap.add_argument("--out", default=HERE)
+    args = ap.parse_args(argv)
+    OUT = args.out
+    os.makedirs(OUT, exist_ok=True)
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    t0 = time.perf_counter()
+    res = {"quick": args.quick, "a": part_a(args.quick), "b": part_b(args.quick), "c": part_c(args.quick),
+           "d": part_d(args.quick)}
+    res["seconds"] = time.perf_counter() - t0
+    with open(os.path.join(OUT, "results.json"), "w") as fh:
+        json.dump(res, fh, indent=2)
+    _readme(res, os.path.join(OUT, "README.md"))
+    print(f"done in {res['seconds']:.0f} s")
+    return 0
+
+
+def _readme(r: dict, path: str) -> None:
+    a, b, c, d = r["a"], r["b"], r["c"], r["d"]
+    L = ["# Noether charges and the noise equilibrium of SGD", "",
+         "Written by `run.py`" + (" (`--quick`)" if r["quick"] else "") + f" in {r['seconds']:.0f} s on this machine. "
+         "Theory (derivations in `symfix/nets/_noether.py`): for an exponential symmetry A, one plain SGD step "
+         "changes the charge C = θᵀAθ by exactly η² gᵀAg; gradient flow conserves it; the mean drift "
+         "η² Tr[A e^{-2λA}(Σ_B + ∇L∇Lᵀ)] along the orbit has one root λ*, the noise equilibrium, which SGD "
+         "approaches from any initialisation.", "",
+         f"## (a) Matrix factorisation, {a['steps']} steps, lr {a['lr']}, batch {a['batch']}, label noise {a['label_noise']}", "",
+         "Spread of Q = WWᵀ − UᵀU across 5 initialisations e^{λA}θ₀ (λ = −1 … 1, same function, same data "
+         "stream). The noise equilibrium is a set: rotations of the hidden space are symmetries with no charge, "
+         "so Q is compared with the predicted equilibrium Q* (`teleport(..., 'equilibrium')` from 4096 probe "
+         "samples) through their spectra, each averaged over snapshots of the second half of the run; the "
+         "relative error is ‖spec Q − spec Q*‖ / ‖spec Q*‖ per run (mean and min–max over the 5 runs):", "",
+         "| inputs | SGD spread end/start | GD spread end/start | spectrum vs equilibrium: mean [min, max] | ‖spec Q*‖ |",
+         "|---|---|---|---|---|"]
+    for case, v in a["cases"].items():
+        s = v["SGD"]
+        rel = np.array(s["rel_to_equilibrium"])
+        L.append(f"| {case} | {s['ratio']:.4f} | {v['GD']['ratio']:.4f} | {rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] | "
+                 f"{np.linalg.norm(s['equilibrium_spectrum']):.3f} |")
+    L += ["", "The prediction is the root of the mean Noether flow at one point; at a finite step size the "
+          "stationary fluctuations of θ shift the long-run charges away from it (compare the `--quick` run, "
+          "lr 0.05, with the full one, lr 0.02).", "",
+          "![(a)](figure_a.png)", "",
+          "## (b) ReLU MLP 64-32-32-10 on digits", "",
+          f"Mean |ΔC| per neuron: SGD {b['SGD']['mean_abs_change']:.3f}, GD {b['GD']['mean_abs_change']:.4f} "
+          f"(mean |C| at the start {b['SGD']['mean_abs_charge_start']:.3f}). SGD's charges against the equilibrium "
+          f"predicted at the end (per neuron, from per-sample gradients on 512 samples): correlation "
+          f"{b['SGD']['corr_measured_vs_predicted']:.3f}, median |C − C*| {b['SGD']['median_abs_gap_to_predicted']:.3f} "
+          f"against a median |C| of {b['SGD']['median_abs_charge']:.3f}; median |λ*| {b['SGD']['median_abs_lambda_star']:.3f} "
+          "(λ* = 0 at equilibrium).", "", "![(b)](figure_b.png)", "",
+          "## (c) Scale invariance before BatchNorm (eps = 1e-30)", "",
+          f"Σ_j ‖w_j‖² + b_j² starts at {c['SGD']['norm_start']:.3f}; SGD grows it by {c['SGD']['growth_measured']:.4f} "
+          f"against the predicted Σ η²‖g‖² = {c['SGD']['growth_predicted']:.4f} (relative error "
+          f"{c['SGD']['relative_error']:.1e}; every step positive: {c['SGD']['all_steps_positive']}); GD by "
+          f"{c['GD']['growth_measured']:.2e}.", "", "![(c)](figure_c.png)", "",
+          "## (d) Mean-field scaling", "",
+          f"`symfix.train` of ReLU neurons (vanilla, lr {d['lr']}, per-particle step lr/N, batch {d['batch']}, "
+          f"horizon T = {d['horizon']:g}, i.e. T·N steps), {len(d['seeds'])} seeds per N. Drift of the rescaling "
+          f"charges mean_i |C_i(T) − C_i(0)| ~ N^{d['exponent']:.2f}, 95% interval [{d['ci95'][0]:.2f}, {d['ci95'][1]:.2f}] "
+          f"over N = {d['N'][0]}..{d['N'][-1]} ({d['interval_method']}; largest log residual "
+          f"{d['max_abs_log_residual']:.2f}). Theory: each step moves C_i by (lr/N)² g_iᵀAg_i and a horizon T takes "
+          "T·N/lr steps, so the drift is O(T·lr/N): exponent −1; the noise equilibrium is a finite-N effect that "
+          "vanishes in the mean-field limit.", "", "![(d)](figure_d.png)", ""]
+    with open(path, "w") as fh:
+        fh.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
