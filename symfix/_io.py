@@ -28,7 +28,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
+    if not os.path.isdir(os.path.dirname(path) or ".") or not os.path.isdir(directory):
         raise SymfixError(f"cannot write {path}: folder {directory} does not exist; create it first")
     ext = os.path.splitext(path)[1]  # some writers (torch.export) insist on the extension
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symfix-", suffix=f".tmp{ext}")

@@ -135,6 +135,11 @@ class Problem:
         rng = np.random.default_rng(0) if rng is None else rng
         if not isinstance(rng, np.random.Generator):
             raise InputError("rng must be a numpy Generator, e.g. np.random.default_rng(0)")
+        for name, v in (("n_samples", n_samples), ("batch", batch), ("n_particles", n_particles)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InputError(f"{name} must be a positive integer (a check on no sample vouches for nothing), got {v!r}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 < tol < np.inf):
+            raise InputError(f"tol must be a finite number > 0, got {tol!r}")
         worst = 0.0
         for _ in range(n_samples):
             g = self.group.sample(rng)

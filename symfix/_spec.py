@@ -149,9 +149,37 @@ def load_spec(name_or_path: str) -> Spec:
     return parse_spec(table, name_or_path)
 
 
+_KEYS = {
+    "": ("description", "group", "rho_in", "rho_out", "unit", "network"),
+    "group.": ("catalogue", "n", "generators"),
+    "rho_in.": ("rep", "dim"),
+    "rho_out.": ("rep", "dim"),
+    "unit.": ("kind", "activation", "widths"),
+}
+
+
+def _check_keys(table: dict, where: str) -> None:
+    """Every key must be known: a misspelled key is named with the closest valid one."""
+    import difflib
+
+    for prefix, allowed in _KEYS.items():
+        sec = table if not prefix else table.get(prefix[:-1], {})
+        if not isinstance(sec, dict):
+            continue
+        for k in sec:
+            if k not in allowed:
+                near = difflib.get_close_matches(str(k), allowed, n=1)
+                hint = f"; did you mean '{prefix}{near[0]}'?" if near else ""
+                raise InputError(f"{where}: unknown key '{prefix}{k}'{hint} (valid: {', '.join(prefix + a for a in allowed)})")
+
+
 def parse_spec(table: dict, where: str = "<spec>") -> Spec:
     from . import groups, units
     from ._problem import Problem
+
+    _check_keys(table, where)
+    if "network" in table and "group" not in table:
+        raise InputError(f"{where}: this spec describes a network ([network]); use 'symfix symmetries {where}'")
 
     def need(tab: dict, key: str, path: str) -> Any:
         if key not in tab:
@@ -211,7 +239,10 @@ def _rep(G: Any, sec: dict, key: str, where: str) -> Any:
     out = None
     for name in names:
         if name == "trivial":
-            r = reps.trivial(G, int(sec.get("dim", 1)))
+            dim = sec.get("dim", 1)
+            if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+                raise InputError(f"{where}: '{key}.dim' must be a positive integer, got {dim!r}")
+            r = reps.trivial(G, dim)
         elif name in ("permutation", "defining", "regular"):
             r = getattr(reps, name)(G)
         else:

@@ -211,6 +211,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     c = certify(P, x, y, dictionary=dic)
     print(f"  {c.summary()}")
     _dump(args, {"spec": spec.name, "risk_all": c.risk_all, "risk_wi": c.risk_wi, "risk_si": c.risk_si, "gap": c.gap,
+                 "verdict": c.verdict, "slack": c.slack,
                  "status": c.status, "solver": c.solver, "tol": c.tol, "n_units": c.n_units, "n_samples": c.n_samples})
     return 0
 
@@ -322,10 +323,16 @@ def _cmd_symmetries(args: argparse.Namespace) -> int:
 
 
 def _writable(*paths: str | None) -> None:
-    """Refuse up front an output path whose folder does not exist (before any work)."""
+    """Refuse up front an output path whose folder does not exist (before any work, so that a
+    failed run never leaves some of its outputs behind). The folder is checked as the system
+    will resolve it (``sub/../r.md`` needs ``sub``)."""
     for p in paths:
-        if p and not os.path.isdir(os.path.dirname(os.path.abspath(p))):
-            raise InputError(f"cannot write {p}: folder {os.path.dirname(os.path.abspath(p))} does not exist; create it first")
+        if p:
+            folder = os.path.dirname(p) or "."
+            if not os.path.isdir(folder):
+                raise InputError(f"cannot write {p}: folder {folder} does not exist; create it first")
+            if os.path.isdir(p):
+                raise InputError(f"cannot write {p}: it is a folder; give a file name")
 
 
 # --------------------------------------------------------------------------------- case-study
@@ -425,6 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command != "case-study":  # case-study's --out is a folder
+            _writable(*(getattr(args, a, None) for a in ("json", "report", "plot", "out")))
         return int(args.func(args))
     except SymfixError as err:
         print(f"symfix: error: {err}", file=sys.stderr)

@@ -63,6 +63,9 @@ def test_import_boundary_check_can_fail():
 
 def test_analyze_report_writes_markdown_with_latex_and_png(tmp_path):
     md = tmp_path / "rep" / "c2.md"
+    r = run("analyze", "--report", str(md))  # every command refuses a missing folder up front
+    assert r.returncode == 2 and "does not exist" in r.stderr and not (tmp_path / "rep").exists()
+    md.parent.mkdir()
     r = run("analyze", "--report", str(md))
     assert r.returncode == 0, r.stderr
     text = md.read_text()

@@ -58,16 +58,43 @@ class Certificate:
     orbits: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
     si: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
 
+    slack: float = 0.0
+
     @property
     def gap(self) -> float:
         return self.risk_si - self.risk_wi
 
+    @property
+    def verdict(self) -> str:
+        """``"positive gap"`` when the SI - WI gap exceeds the solver's accuracy ``slack``, else
+        ``"no gap beyond the solver's accuracy"`` (never a certified gap the solver cannot resolve)."""
+        return "positive gap" if self.gap > self.slack else "no gap beyond the solver's accuracy"
+
     def summary(self) -> str:
         return (
             f"best risk over all laws {self.risk_all:.6g}, over WI laws {self.risk_wi:.6g}, over SI laws "
-            f"{self.risk_si:.6g}; SI - WI gap {self.gap:.6g} (solver {self.solver}, status "
-            f"{'/'.join(self.status.values())}, tol {self.tol:g}; {self.n_units} units, {self.n_samples} samples)"
+            f"{self.risk_si:.6g}; SI - WI gap {self.gap:.6g}: {self.verdict} (±{self.slack:.2g}; solver {self.solver}, "
+            f"status {'/'.join(self.status.values())}, tol {self.tol:g}; {self.n_units} units, {self.n_samples} samples)"
         )
+
+
+def check_consistent(r_all: float, r_wi: float, r_si: float, tol: float, scale: float) -> float:
+    """The accuracy slack 10·tol·max(1, scale) of three risks, after checking they are finite and
+    ordered R_all <= R_WI <= R_SI within it (SI ⊂ WI ⊂ all laws); raises SolverError otherwise.
+
+    >>> check_consistent(0.1, 0.2, 0.3, 1e-9, 1.0)
+    1e-08
+    """
+    slack = 10.0 * tol * max(1.0, scale)
+    risks = {"all": r_all, "WI": r_wi, "SI": r_si}
+    bad = [k for k, v in risks.items() if not np.isfinite(v)]
+    if bad:
+        raise SolverError(f"the solver returned non-finite risks for {', '.join(bad)} ({risks}); nothing is certified")
+    if r_all > r_wi + slack or r_wi > r_si + slack:
+        raise SolverError(
+            f"the solutions violate R_all <= R_WI <= R_SI beyond the solver's accuracy ({r_all:.6g}, {r_wi:.6g}, "
+            f"{r_si:.6g}; slack {slack:.2g} for tol={tol:g}): they cannot be vouched for; lower tol or try another solver")
+    return slack
 
 
 def orbit_dictionary(problem: Any, base: Any, *, include_projections: bool = True) -> np.ndarray:
@@ -219,8 +246,9 @@ def certify(
     if not si.any():
         raise InputError("the dictionary has no SI unit (none lies in E^G); add projections (orbit_dictionary does)")
     r_si, s_si, p_si = solve(np.flatnonzero(si), None)
+    slack = check_consistent(r_all, r_wi, r_si, tol, float(Y @ Y))
     return Certificate(
         risk_all=r_all, risk_wi=r_wi, risk_si=r_si,
         status={"all": s_all, "WI": s_wi, "SI": s_si}, solver="/".join(dict.fromkeys(used)), tol=tol, n_samples=n, n_units=K,
-        weights={"all": p_all, "WI": p_wi, "SI": p_si}, orbits=labels, si=si,
+        weights={"all": p_all, "WI": p_wi, "SI": p_si}, orbits=labels, si=si, slack=slack,
     )

@@ -244,6 +244,18 @@ def discover(
         raise InputError(f"closure must be None, 'orbits' or 'signed-orbits', got {closure!r}")
     if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
         raise InputError(f"lr must be a finite number > 0, got {lr!r}")
+    for name, v, lo, hi in (("alpha", alpha, 0.0, 1.0), ("std", std, 0.0, np.inf), ("snap_tol", snap_tol, 0.0, np.inf)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo < v < hi):
+            raise InputError(f"{name} must be a number in ({lo:g}, {hi:g}), got {v!r}")
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not (0 <= tau < np.inf):
+        raise InputError(f"tau must be a finite number >= 0, got {tau!r}")
+    if isinstance(n_folds, bool) or not isinstance(n_folds, int) or n_folds < 2:
+        raise InputError(f"n_folds must be an int >= 2 (directions are found on half the folds, tested on the other), "
+                         f"got {n_folds!r}")
+    if start is not None:
+        arr = np.asarray(start, dtype=np.float64) if not isinstance(start, str) else None
+        if arr is None or not np.all(np.isfinite(arr)):
+            raise InputError("start must be a finite (D, k) array (a basis of E_0)")
     Q = default_start(unit) if start is None else _orthonormal(start, D)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(X.shape[0])

@@ -301,12 +301,12 @@ def train(
             history.append(entry)
         prev, theta = theta, new
         if checkpoint_every and (step + 1) % checkpoint_every == 0:
-            if not torch.isfinite(theta).all():
+            if _diverged(theta):
                 raise _failure(step, lval, theta, prev, last)
             last = state(step + 1, theta)
             if checkpoint_path is not None:
                 last.save(checkpoint_path)
-    if not torch.isfinite(theta).all():
+    if _diverged(theta):
         raise _failure(len(batches) - 1, float("nan"), theta, prev, last)
     final = state(len(batches), theta)
     return TrainResult(theta.detach().cpu().double().numpy().copy(), history, len(batches), final)
@@ -348,13 +348,21 @@ def _column_major(t: Any) -> Any:
     return t.T.contiguous().T
 
 
-def _failure(step: int, lval: float, theta: Any, prev: Any, last: Checkpoint | None) -> TrainingError:
+DIVERGED = 1e100  # particles beyond this magnitude have left any meaningful scale (squares overflow at 1e154)
+
+
+def _diverged(theta: Any) -> bool:
     import torch
 
-    good = theta if torch.isfinite(theta).all() else prev
+    return not bool(torch.isfinite(theta).all()) or float(theta.abs().max()) > DIVERGED
+
+
+def _failure(step: int, lval: float, theta: Any, prev: Any, last: Checkpoint | None) -> TrainingError:
+    good = prev if _diverged(theta) else theta
     err = TrainingError(
-        f"non-finite particles or loss at step {step} (loss {lval:.3g}); lower lr, or check the data "
-        "scale. The last good particles are in the error's .particles (and the last checkpoint in .checkpoint)"
+        f"non-finite or diverged (|θ| > {DIVERGED:g}) particles or loss at step {step} (loss {lval:.3g}); lower lr, "
+        "or check the data scale. The last good particles are in the error's .particles (and the last checkpoint "
+        "in .checkpoint)"
     )
     err.particles = good.detach().cpu().double().numpy().copy()  # type: ignore[attr-defined]
     err.checkpoint = last  # type: ignore[attr-defined]
@@ -393,6 +401,8 @@ def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int, dt: Any, 
         if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
             raise InputError(f"batch {k} contains NaN or inf")
         out.append((x, y))
+    if not out:
+        raise InputError("batches is empty: give at least one (x, y) batch (one training step each)")
     return out
 
 

@@ -132,6 +132,8 @@ def _parse_entry(x: Any) -> Any:
     if isinstance(x, str):
         try:
             return Fraction(x.strip())
+        except ZeroDivisionError:
+            raise InputError(f"matrix entry {x!r} divides by zero; give finite numbers") from None
         except ValueError:
             pass
         try:
@@ -144,6 +146,8 @@ def _parse_entry(x: Any) -> Any:
             return Fraction(int(x.p), int(x.q))
         if x.free_symbols or not x.is_number or x.is_real is False:
             raise InputError(f"matrix entry {x} is not a real number; give exact real numbers")
+        if x.is_finite is not True or x.has(sympy.nan, sympy.zoo, sympy.oo):
+            raise InputError(f"matrix entry {x} is not a finite number; give exact finite numbers")
         return x
     raise InputError(
         f"matrix entry {x!r} of type {type(x).__name__} is not exact; give ints, Fractions, strings like '1/2', "
@@ -221,6 +225,8 @@ def as_operator(obj: Any, where: str = "generator") -> Operator:
     if isinstance(obj, np.ndarray):
         _check_square(obj.shape, where)
         if obj.dtype.kind in "iu":
+            if obj.dtype.kind == "u" and obj.size and int(obj.max()) > np.iinfo(np.int64).max:
+                return _monomial_or(to_domain_matrix(obj.tolist()))  # beyond int64: exact Python ints
             return _monomial_or(None, dense=obj.astype(np.int64))
         if obj.dtype.kind == "f":
             if not np.all(np.isfinite(obj)):
@@ -247,7 +253,7 @@ def as_operator(obj: Any, where: str = "generator") -> Operator:
                 arr = np.array(obj)
             except (ValueError, OverflowError):
                 arr = None
-            if arr is not None and arr.dtype.kind in "iu" and arr.ndim == 2:
+            if arr is not None and arr.dtype.kind == "i" and arr.ndim == 2:  # uint64 would wrap in int64
                 return _monomial_or(None, dense=arr.astype(np.int64))
         return _monomial_or(to_domain_matrix(obj))
     raise InputError(

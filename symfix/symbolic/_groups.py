@@ -438,8 +438,13 @@ def from_generators(gens: Sequence[Any], *, cap: int = DEFAULT_CLOSURE_CAP) -> F
         return FiniteGroup(f"from_generators({perms!r})", perms, len(perms[0]))
     mats = [op_to_domain(o).convert_to(op_to_domain(o).domain) for o in ops]
     for k, m in enumerate(mats):
-        if m.det() == 0:
+        det = m.det()
+        if det == 0:
             raise GroupError(f"generator {k} is singular, so it generates no finite group; give invertible matrices")
+        if m.domain.is_QQ or m.domain.is_ZZ:
+            if abs(det) != 1:  # g^k = I forces det(g)^k = 1, so a rational det is ±1
+                raise GroupError(f"generator {k} has determinant {det}, not ±1, so it has infinite order and "
+                                 "generates no finite group; give matrices of finite order (e.g. orthogonal ones)")
     elems, perms = _close(mats, cap)
     spec = f"from_generators({_matrices_repr(mats)!s})" if cap == DEFAULT_CLOSURE_CAP else f"from_generators({_matrices_repr(mats)!s}, cap={cap})"
     return FiniteGroup(spec, perms, len(elems), order=len(elems), matrices=tuple(elems), matrix_generators=tuple(mats))

@@ -526,8 +526,10 @@ def from_images(G: Group, images: Sequence[Any], lie_images: Sequence[Any] = (),
     """A representation given by the images of ``G.generators`` (and of ``G.lie_generators``).
 
     With ``check=True`` (the default) the images are verified to define a homomorphism:
-    exactly on all elements for finite groups up to 5000 elements, and by the Lie bracket
-    relations for Lie groups.
+    exactly on all elements for finite groups up to 5000 elements; above, ρ(x)^{ord x} = I for
+    the generators and 32 random words (a randomised necessary condition); for Lie groups by
+    the Lie bracket relations and, for the discrete generators h, ρ(h)^{ord h} = I and
+    ρ(h) dρ(A) ρ(h)^{-1} = dρ(h A h^{-1}).
 
     >>> from symfix.symbolic.groups import cyclic
     >>> sign = from_images(cyclic(2), [[[-1]]])
@@ -561,10 +563,69 @@ def from_images(G: Group, images: Sequence[Any], lie_images: Sequence[Any] = (),
     return rep
 
 
+def _power_is_identity(op: Operator, k: int) -> bool:
+    """ρ^k = I: exact for signed permutations, float64 by repeated squaring otherwise (a value
+    that overflows or drifts from I fails)."""
+    if isinstance(op, SignedPerm):
+        p = SignedPerm.identity(op.dim)
+        base, e = op, k
+        while e:
+            if e & 1:
+                p = base.compose(p)
+            base, e = base.compose(base), e >> 1
+        return p.is_identity()
+    m = op_to_float(op)
+    out, base, e = np.eye(m.shape[0]), m, k
+    with np.errstate(over="ignore", invalid="ignore"):
+        while e:
+            if e & 1:
+                out = base @ out
+            base, e = base @ base, e >> 1
+    return bool(np.all(np.isfinite(out)) and np.allclose(out, np.eye(m.shape[0]), atol=1e-8))
+
+
+def _check_large_finite(rep: Rep, G: FiniteGroup, samples: int = 32) -> None:
+    """Groups above 5000 elements: ρ(x)^{ord x} = I for every generator and for random words
+    (a randomised necessary condition; exact enumeration is used up to 5000 elements)."""
+    rng = np.random.default_rng(0)
+    imgs = rep.gen_images()
+    words = [[i] for i in range(len(G.generators))]
+    words += [list(rng.integers(0, len(G.generators), size=int(rng.integers(2, 12)))) for _ in range(samples)]
+    for w in words:
+        x = G.word_element(w)
+        img = reduce(lambda acc, gi: _op_mul(acc, imgs[gi]), w[1:], imgs[w[0]])
+        if not _power_is_identity(img, int(x.order())):
+            raise RepresentationError(
+                f"the images do not define a homomorphism of {G!r}: the word {w} has order {x.order()} in the group "
+                "but its image does not; check the images respect the group's relations")
+
+
+def _check_components(rep: Rep, G: LieGroup) -> None:
+    """Discrete generators h of a Lie group: ρ(h)^{ord h} = I and ρ(h) dρ(A) ρ(h)^{-1} = dρ(h A h^{-1})."""
+    A = [op_to_float(a) for a in G.lie_generators]
+    R = [op_to_float(a) for a in rep.lie_images()]
+    basis = np.stack([a.ravel() for a in A], axis=1) if A else np.zeros((G.n * G.n, 0))
+    for k, (h, img) in enumerate(zip(G.generators, rep.gen_images())):
+        hf = op_to_float(h)
+        order = next((j for j in range(1, 13) if np.allclose(np.linalg.matrix_power(hf, j), np.eye(G.n))), None)
+        if order is not None and not _power_is_identity(img, order):
+            raise RepresentationError(f"image {k} of {G!r}: the generator has order {order} but its image does not")
+        rf = op_to_float(img)
+        rinv = np.linalg.inv(rf)
+        for i, a in enumerate(A):
+            coef, *_ = np.linalg.lstsq(basis, (hf @ a @ np.linalg.inv(hf)).ravel(), rcond=None)
+            rhs = sum((c * r for c, r in zip(coef, R)), np.zeros_like(R[i]))
+            if not np.allclose(rf @ R[i] @ rinv, rhs, atol=1e-9):
+                raise RepresentationError(
+                    f"the images do not define a homomorphism of {G!r}: image {k} does not conjugate the Lie images "
+                    f"as generator {k} conjugates the Lie algebra (A{i}); check ρ(h) dρ(A) ρ(h)^-1 = dρ(h A h^-1)")
+
+
 def _check_homomorphism(rep: Rep) -> None:
     G = rep.group
     if isinstance(G, FiniteGroup):
         if G.order > 5000:
+            _check_large_finite(rep, G)
             return
         elems, index, parent = G._bfs
         mats: list[Operator] = [SignedPerm.identity(rep.dim)]
@@ -583,6 +644,7 @@ def _check_homomorphism(rep: Rep) -> None:
                     )
     elif isinstance(G, LieGroup):
         _check_brackets(rep, G)
+        _check_components(rep, G)
 
 
 def _op_equal(a: Operator, b: Operator) -> bool:

@@ -92,6 +92,8 @@ class Unit:
             raise InputError(f"inputs must have shape (B, {self.d}), got {tuple(x.shape)}")
         if theta.ndim != 2 or theta.shape[1] != self.param_dim:
             raise InputError(f"particles must have shape (N, {self.param_dim}), got {tuple(theta.shape)}")
+        if theta.shape[0] == 0:
+            raise InputError("particles are empty (N = 0): the mean-field model (1/N) Σ σ_*(x, θ_n) needs N >= 1")
 
 
 @dataclass(frozen=True)
