@@ -84,3 +84,51 @@ def test_torch_export_program_loads_without_symfix_objects(tmp_path):
 def test_bad_width():
     with pytest.raises(InputError):
         to_torch(load_spec("c2-neuron").problem, 0)
+
+
+@pytest.mark.parametrize("scheme", ["ea", "fa"])
+def test_trained_particles_round_trip_train_torch_onnx(scheme, tmp_path):
+    """train -> to_torch(particles=) -> torch (exact, equivariant, picklable) -> ONNX (onnxruntime)."""
+    import io
+
+    import onnxruntime as ort
+
+    from symfix import train
+    from symfix.export import EquivariantNetwork, MeanFieldNetwork
+    from symfix.numeric import strongly_invariant
+
+    P = load_spec("c2-matrix-unit").problem
+    rng = np.random.default_rng(0)
+    th0 = strongly_invariant(P, 12, std=0.5, rng=0)
+    x = 2 * rng.standard_normal((40 * 8, 2))
+    y = P.unit.forward(x, rng.standard_normal((3, 4))).mean(0)
+    r = train(P, th0, list(zip(x.reshape(40, 8, 2), y.reshape(40, 8, 2))), scheme=scheme, lr=2.0, seed=0)
+    net = to_torch(P, particles=r.particles)
+    assert isinstance(net, EquivariantNetwork)  # SI start, EA/FA training: the particles stay in E^G
+    xt = 2 * rng.standard_normal((64, 2))
+    want = P.unit.mean_forward(torch.as_tensor(xt), torch.as_tensor(r.particles)).numpy()
+    with torch.no_grad():
+        got = net(torch.as_tensor(xt)).numpy()
+    assert np.max(np.abs(got - want)) <= 1e-12
+    assert_equivariant(net, P)
+    buf = io.BytesIO()
+    torch.save(net, buf)  # a module-level class: picklable
+    buf.seek(0)
+    back = torch.load(buf, weights_only=False)
+    assert isinstance(back, EquivariantNetwork) and torch.equal(back.coef, net.coef)
+    path = tmp_path / "trained.onnx"
+    to_onnx(net, path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_out = sess.run(None, {"x": xt})[0]
+    assert np.max(np.abs(onnx_out - want)) <= 1e-5
+    free = to_torch(P, particles=r.particles + rng.standard_normal(r.particles.shape))  # control: off E^G
+    assert isinstance(free, MeanFieldNetwork)
+
+
+def test_to_torch_particles_bad_input():
+    P = load_spec("c2-neuron").problem
+    for bad in (np.zeros((0, P.param_dim)), np.zeros((3, P.param_dim + 1)), np.full((2, P.param_dim), np.nan), "x"):
+        with pytest.raises(SymfixError):
+            to_torch(P, particles=bad)
+    with pytest.raises(SymfixError, match="differs"):
+        to_torch(P, 5, particles=np.zeros((3, P.param_dim)))

@@ -6,7 +6,8 @@
   the same subspace exactly.
 * :func:`to_torch`: a ``torch.nn.Module`` of ``width`` units whose parameters are coefficients
   in an orthonormal basis of E^G (θ_i = Q c_i), so every unit stays in E^G whatever the
-  optimiser does; the model is Φ(x) = (1/width) Σ_i σ_*(x, θ_i), equivariant by construction.
+  optimiser does; the model is Φ(x) = (1/width) Σ_i σ_*(x, θ_i), equivariant by construction;
+  or, with ``particles=``, a trained network (``symfix.export._torch``).
 * :func:`to_onnx`: that module as an ONNX file (torch's exporter; needs the ``onnx`` extra).
 """
 
@@ -20,7 +21,16 @@ from typing import Any
 
 from .._errors import InputError
 
-__all__ = ["design", "save_design", "load_design", "Design", "to_torch", "to_onnx", "save_torch", "EquivariantNetwork"]
+__all__ = ["design", "save_design", "load_design", "Design", "to_torch", "to_onnx", "save_torch", "EquivariantNetwork",
+           "MeanFieldNetwork"]
+
+
+def __getattr__(name: str) -> Any:  # torch is imported only when a module is asked for
+    if name in ("to_torch", "EquivariantNetwork", "MeanFieldNetwork"):
+        from . import _torch
+
+        return getattr(_torch, name)
+    raise AttributeError(f"module 'symfix.export' has no attribute {name!r}")
 
 FORMAT = "symfix-design/1"
 
@@ -122,59 +132,6 @@ def _same_span(A: Any, E: Any) -> bool:
 
 
 
-def _torch_module_class():
-    import torch
-
-    from ..symbolic._fixed import dense_orthonormal
-
-    class EquivariantNetwork(torch.nn.Module):
-        """Φ(x) = (1/width) Σ_i σ_*(x, Q c_i) with trainable coefficients c (width × dim E^G)."""
-
-        def __init__(self, problem: Any, width: int, *, seed: int | None = None, std: float = 1.0,
-                     dtype: Any = torch.float32) -> None:
-            super().__init__()
-            if not isinstance(width, int) or width < 1:
-                raise InputError(f"width must be a positive int, got {width!r}")
-            self.problem = problem
-            Q = dense_orthonormal(problem.fixed_subspace())
-            self.register_buffer("basis", torch.as_tensor(Q, dtype=dtype))
-            gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-            self.coef = torch.nn.Parameter(std * torch.randn(width, Q.shape[1], generator=gen, dtype=dtype))
-
-        def particles(self) -> Any:
-            """The units' parameters θ (width × D), all in E^G."""
-            return self.coef @ self.basis.T
-
-        def forward(self, x: Any) -> Any:
-            return self.problem.unit.mean_forward(x, self.particles())
-
-    return EquivariantNetwork
-
-
-def __getattr__(name: str) -> Any:
-    if name == "EquivariantNetwork":
-        return _torch_module_class()
-    raise AttributeError(name)
-
-
-def to_torch(problem: Any, width: int, *, seed: int | None = None, std: float = 1.0, dtype: Any = None) -> Any:
-    """A ``torch.nn.Module`` of ``width`` units constrained to E^G (basis-coefficient form).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from symfix import Problem, groups, reps, units
-    >>> G = groups.cyclic(2); V = reps.permutation(G)
-    >>> net = to_torch(Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid")), width=8, seed=0)
-    >>> tuple(net.coef.shape), tuple(net(torch.zeros(3, 2)).shape)
-    ((8, 2), (3, 2))
-    """
-    import torch
-
-    cls = _torch_module_class()
-    return cls(problem, width, seed=seed, std=std, dtype=torch.float32 if dtype is None else dtype)
-
-
 def to_onnx(module: Any, path: str | os.PathLike, *, batch: int = 4) -> None:
     """Export a module from :func:`to_torch` to ONNX (atomically); the batch axis is dynamic."""
     import torch
@@ -182,7 +139,7 @@ def to_onnx(module: Any, path: str | os.PathLike, *, batch: int = 4) -> None:
     from .._io import write_with
 
     d = module.problem.unit.d
-    example = torch.zeros(batch, d, dtype=module.basis.dtype)
+    example = torch.zeros(batch, d, dtype=next(module.parameters()).dtype)
 
     def write(tmp: str) -> None:
         import contextlib
@@ -208,7 +165,7 @@ def save_torch(module: Any, path: str | os.PathLike, *, batch: int = 4) -> None:
 
     from .._io import write_with
 
-    example = torch.zeros(batch, module.problem.unit.d, dtype=module.basis.dtype)
+    example = torch.zeros(batch, module.problem.unit.d, dtype=next(module.parameters()).dtype)
     import warnings
 
     with warnings.catch_warnings(), _quiet_torch_logs():
