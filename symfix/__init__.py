@@ -4,24 +4,31 @@ Exact group representations on parameter spaces and their fixed-point subspaces 
 (Maass & Fontbona, NeurIPS 2024, arXiv 2405.19995).
 """
 
-from . import groups, reps, testing, units
+import importlib
+
+from . import groups, reps, specs, testing, units
 from ._errors import EquivarianceError, GroupError, InputError, RepresentationError, SymfixError
 from ._problem import EquivarianceReport, Problem
+from .specs import Spec, load_spec
 from .symbolic import FixedSubspace, SignedPerm, fixed_point_subspace, intertwiners
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("symbolic", "numeric", "nets", "discovery", "export")
+_LAZY = {"train": "numeric", "TrainingError": "numeric", "certify": "discovery", "discover": "discovery",
+         "SolverError": "discovery"}
 
-def __getattr__(name: str):  # lazy: the numeric stage imports torch
-    if name == "train":
-        from .numeric import train
 
-        return train
-    if name in ("certify", "discover"):  # cvxpy and torch are imported only when used
-        from . import discovery
-
-        return getattr(discovery, name)
+def __getattr__(name: str):  # lazy: the numeric stage imports torch, discovery cvxpy
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'symfix' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))
 
 
 __all__ = [
@@ -29,6 +36,11 @@ __all__ = [
     "reps",
     "units",
     "testing",
+    "specs",
+    "Spec",
+    "load_spec",
+    "TrainingError",
+    "SolverError",
     "Problem",
     "train",
     "certify",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -108,11 +109,25 @@ def _data(problem: Any, teacher: Any, n: int, rng: Any, scale: float = 2.0) -> t
 # -------------------------------------------------------------------------------------- train
 
 
+def _check_device(device: str) -> None:
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"--device {device!r} is not a torch device; use cpu or cuda") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: this machine has no CUDA device; use --device cpu")
+    if dev.type not in ("cpu", "cuda"):
+        raise InputError(f"--device {device}: symfix train runs on cpu or cuda")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .numeric import escape, population_risk, strongly_invariant, train
 
+    _check_device(args.device)
     spec = _spec(args)
     P = spec.problem
     E = P.fixed_subspace()
@@ -122,10 +137,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     batches = list(zip(x.reshape(args.steps, args.batch, -1), y.reshape(args.steps, args.batch, -1)))
     xt, yt = _data(P, teacher, 2000, np.random.default_rng(args.seed + 1))
     th0 = strongly_invariant(P, args.n_particles, std=0.5, rng=rng)
-    schemes = ["vanilla", "da", "fa", "ea"] if args.scheme == "all" else [args.scheme]
+    schemes = ["vanilla", "da", "da-orbit", "fa", "ea"] if args.scheme == "all" else [args.scheme]
+    print(f"symfix train {spec.name}: {spec.description}\n  {args.n_particles} particles, {args.steps} steps x batch "
+          f"{args.batch}, lr {args.lr:g}, tau {args.tau:g}, beta {args.beta:g}, {args.dtype} on {args.device}; "
+          f"schemes {', '.join(schemes)}; dim E^G {E.dim} of {P.param_dim}")
     results, curves = {}, {}
     for s in schemes:
-        if s == "fa" and not P.group.is_finite and not hasattr(P.group, "quadrature"):
+        if s in ("fa", "da-orbit") and not P.group.is_finite and not hasattr(P.group, "quadrature"):
             continue
         r = train(P, th0, batches, scheme=s, lr=args.lr, tau=args.tau, beta=args.beta, noise_subspace=E, seed=args.seed,
                   device=args.device, dtype=args.dtype, monitor=E, log_every=max(1, args.steps // 200),
@@ -338,9 +356,14 @@ def _writable(*paths: str | None) -> None:
 # --------------------------------------------------------------------------------- case-study
 
 
+def _case_studies() -> list[str]:
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "case_studies")
+    return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "run.py"))) if os.path.isdir(root) else []
+
+
 def _cmd_case_study(args: argparse.Namespace) -> int:
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "case_studies")
-    names = sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "run.py"))) if os.path.isdir(root) else []
+    names = _case_studies()
     if args.name not in names:
         raise InputError(f"unknown case study {args.name!r}; available: {', '.join(names) or 'none (run from a source checkout)'}")
     cmd = [sys.executable, os.path.join(root, args.name, "run.py")]
@@ -354,21 +377,57 @@ def _cmd_case_study(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- parser
 
 
+def _int_at_least(lo: int, hi: int = 10**9) -> Any:
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {v}")
+        return v
+
+    return parse
+
+
+def _float_in(lo: float, *, strict: bool) -> Any:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (math.isfinite(v) and (v > lo if strict else v >= lo)):
+            raise argparse.ArgumentTypeError(f"must be a finite number {'>' if strict else '>='} {lo:g}, got {text}")
+        return v
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors as one line on stderr, exit status 2 (no usage block)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._spec import DEFAULT
 
-    p = argparse.ArgumentParser(prog="symfix", description="Symmetry analysis of neural networks (mean-field view).")
+    from . import __version__
+
+    p = _Parser(prog="symfix", description="Symmetry analysis of neural networks (mean-field view).",
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--version", action="version", version=f"symfix {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def cmd(name: str, help_: str, func: Any, spec: bool = True) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help_)
+        c = sub.add_parser(name, help=help_, description=help_, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         if spec:
-            c.add_argument("spec", nargs="?", default=DEFAULT, help=f"built-in spec name or TOML file (default {DEFAULT})")
+            c.add_argument("spec", nargs="?", default=DEFAULT, help="built-in spec name (symfix specs) or TOML file")
             c.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-            c.add_argument("--seed", type=int, default=0, help="seed of everything random (default 0)")
-            if name not in ("train",):
-                c.add_argument("--device", default=None,
-                               help="accepted by every command; only train runs on a torch device, this one uses the CPU")
+            c.add_argument("--seed", type=_int_at_least(0, 2**32 - 1), default=0, help="seed of everything random")
         c.set_defaults(func=func)
         return c
 
@@ -376,23 +435,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", metavar="FILE.md", help="write a Markdown report with LaTeX and a sharing-pattern PNG")
 
     t = cmd("train", "mean-field training on teacher-student data from the spec", _cmd_train)
-    t.add_argument("--scheme", default="all", choices=["all", "vanilla", "da", "da-orbit", "fa", "ea"])
-    t.add_argument("--n-particles", type=int, default=100)
-    t.add_argument("--steps", type=int, default=1000)
-    t.add_argument("--batch", type=int, default=20)
-    t.add_argument("--lr", type=float, default=5.0)
-    t.add_argument("--tau", type=float, default=1e-4)
-    t.add_argument("--beta", type=float, default=1e-6)
-    t.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default cpu)")
-    t.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    t.add_argument("--scheme", default="all", choices=["all", "vanilla", "da", "da-orbit", "fa", "ea"],
+                   help="all = vanilla, da, da-orbit, fa, ea (fa only where the group can be averaged)")
+    t.add_argument("--n-particles", type=_int_at_least(1), default=100, help="number of units N")
+    t.add_argument("--steps", type=_int_at_least(1), default=1000, help="SGD steps")
+    t.add_argument("--batch", type=_int_at_least(1), default=20, help="samples per step")
+    t.add_argument("--lr", type=_float_in(0, strict=True), default=5.0, help="learning rate (per-particle step lr/N)")
+    t.add_argument("--tau", type=_float_in(0, strict=False), default=1e-4, help="penalty tau ||theta||^2")
+    t.add_argument("--beta", type=_float_in(0, strict=False), default=1e-6, help="temperature of the noise")
+    t.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    t.add_argument("--dtype", default="float64", choices=["float32", "float64"], help="floating-point type")
     t.add_argument("--plot", metavar="FILE.png", help="loss and escape curves")
 
     d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
-    d.add_argument("--samples", type=int, default=4000)
-    d.add_argument("--n-particles", type=int, default=16)
-    d.add_argument("--lr", type=float, default=1.0)
-    d.add_argument("--horizon", type=int, default=100)
-    d.add_argument("--input-scale", type=float, default=1.0,
+    d.add_argument("--samples", type=_int_at_least(100), default=4000, help="synthetic teacher samples")
+    d.add_argument("--n-particles", type=_int_at_least(1), default=16, help="particles per constrained run")
+    d.add_argument("--lr", type=_float_in(0, strict=True), default=1.0, help="learning rate")
+    d.add_argument("--horizon", type=_int_at_least(1), default=100, help="training time per iteration")
+    d.add_argument("--input-scale", type=_float_in(0, strict=True), default=1.0,
                    help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
                         "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
     d.add_argument("--closure", choices=["orbits", "signed-orbits"], default=None,
@@ -402,18 +462,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)
-    c.add_argument("--units", type=int, default=12, help="random base units in the dictionary")
-    c.add_argument("--samples", type=int, default=500)
+    c.add_argument("--units", type=_int_at_least(1), default=12, help="random base units in the dictionary")
+    c.add_argument("--samples", type=_int_at_least(20), default=500, help="input samples of the risk")
 
     e = cmd("export", "design JSON, torch module or ONNX file constrained to E^G", _cmd_export)
     e.add_argument("--format", required=True, choices=["json", "torch", "onnx"])
     e.add_argument("--out", required=True, metavar="FILE")
-    e.add_argument("--width", type=int, default=16, help="number of units of the exported module")
+    e.add_argument("--width", type=_int_at_least(1), default=16, help="number of units of the exported module")
 
     s = cmd("case-study", "run a case study from case_studies/", _cmd_case_study, spec=False)
-    s.add_argument("name")
-    s.add_argument("--quick", action="store_true")
-    s.add_argument("--out", default=None)
+    s.add_argument("name", help="a folder of case_studies/: " + ", ".join(_case_studies()))
+    s.add_argument("--quick", action="store_true", help="the short version of the study")
+    s.add_argument("--out", default=None, help="output folder (default: the study's own folder)")
 
     y = cmd("symmetries", "parameter-space symmetry group of a whole network (.pt2 or a [network] spec)",
             _cmd_symmetries, spec=False)
@@ -422,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "with a [network] table (default mlp-relu)")
     y.add_argument("--report", metavar="FILE.md", help="write a Markdown report with a picture of the network graph")
     y.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    y.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs (default 0)")
+    y.add_argument("--seed", type=_int_at_least(0, 2**32 - 1), default=0, help="seed of the random weights and inputs")
 
     cmd("specs", "list the built-in specs", _cmd_list, spec=False)
     return p

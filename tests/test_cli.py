@@ -80,7 +80,7 @@ def test_train_command_writes_json_and_plot(tmp_path):
     r = run("train", "c2-neuron", "--steps", "60", "--n-particles", "8", "--json", str(out), "--plot", str(png), "--seed", "3")
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
-    assert set(data["results"]) == {"vanilla", "da", "fa", "ea"}
+    assert set(data["results"]) == {"vanilla", "da", "da-orbit", "fa", "ea"}  # --scheme all includes da-orbit
     assert data["results"]["ea"]["escape_w2sq"] < 1e-24 <= data["results"]["vanilla"]["escape_w2sq"]
     assert png.read_bytes()[:4] == b"\x89PNG"
 
@@ -169,3 +169,27 @@ def test_spec_file_round_trip(tmp_path):
     path.write_text(BUILTIN_SPECS["s3-neuron"])
     r = run("analyze", str(path))
     assert r.returncode == 0, r.stderr and "order 6" in r.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--steps", "0"], ["train", "--batch", "0"], ["train", "--device", "cuda"], ["train", "--lr", "nan"],
+    ["discover", "--samples", "-1"], ["discover", "--samples", "5"], ["analyze", "--seed", "-1"],
+    ["certify", "--samples", "1"], ["certify", "--units", "0"], ["export", "--format", "json", "--out", "x.json",
+                                                                 "--width", "0"],
+    ["analyze", "--device", "cpu"],  # --device only where it is used
+])
+def test_bad_options_are_one_line_errors_before_any_work(args, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "symfix.cli", *args], capture_output=True, text=True, timeout=300,
+                       cwd=tmp_path)
+    if args[:3] == ["train", "--device", "cuda"] and "no CUDA" not in r.stderr:
+        pytest.skip("this machine has CUDA")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert r.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_version_and_help_show_defaults():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("symfix ")
+    h = run("train", "--help").stdout
+    assert "(default: 1000)" in h and "da-orbit" in h
+    assert "mode_connectivity_digits" in run("case-study", "--help").stdout

@@ -113,24 +113,25 @@ def test_check_separates_approximate_batchnorm_generators():
     assert S.hidden_spaces[0].note.startswith("approximate")
 
 
-def test_the_readme_blocks_on_whole_networks_run(tmp_path):
+def test_every_readme_python_block_runs_in_order(tmp_path):
+    """The README's Python blocks, concatenated in order, run as written (warnings are errors)."""
     import os
     import re
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, "README.md")) as fh:
         text = fh.read()
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "import symfix.nets" in b]
-    assert len(blocks) == 2  # the group of a model, Noether charges
-    outs = []
-    for k, block in enumerate(blocks):
-        script = tmp_path / f"block{k}.py"
-        script.write_text(block)
-        r = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=300,
-                           cwd=tmp_path)
-        assert r.returncode == 0, r.stderr
-        outs.append(r.stdout)
-    assert "S_32" in outs[0] and "(R+)^32" in outs[0] and "(C2)^32" in outs[0]
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 5 and sum("import symfix.nets" in b for b in blocks) == 2
+    for b in blocks:  # only public names
+        assert not re.search(r"from symfix[.\w]*\._\w+ import|import symfix\.[\w.]*\._", b), b
+    script = tmp_path / "readme.py"
+    script.write_text("\n".join(blocks))
+    r = subprocess.run([sys.executable, "-W", "error", str(script)], capture_output=True, text=True, timeout=600,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "S_32" in r.stdout and "(R+)^32" in r.stdout and "(C2)^32" in r.stdout
+    assert (tmp_path / "d4.onnx").exists() and (tmp_path / "run.npz").exists()
 
 
 def test_mode_connectivity_case_study_quick(tmp_path):
