@@ -168,7 +168,8 @@ def test_spec_file_round_trip(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text(BUILTIN_SPECS["s3-neuron"])
     r = run("analyze", str(path))
-    assert r.returncode == 0, r.stderr and "order 6" in r.stdout
+    assert r.returncode == 0, r.stderr
+    assert "order 6" in r.stdout
 
 
 @pytest.mark.parametrize("args", [

@@ -66,9 +66,12 @@ def test_fuzz_fixed_point_subspace_only_raises_symfix_errors(gens, method):
 def test_fuzz_group_and_rep_constructors(gens):
     try:
         G = groups.from_generators(gens, cap=200)
+        assert 1 <= G.order <= 200 and G.order == len(G.elements())
     except SymfixError:
         G = groups.cyclic(2)
     try:
-        reps.from_images(G, gens)
+        r = reps.from_images(G, gens)
     except SymfixError:
-        pass
+        return
+    assert r.group == G and len(gens) == len(G.generators)
+    assert all(r.matrix(g).shape == (r.dim, r.dim) for g in G.elements()[:4])

@@ -122,3 +122,14 @@ def test_membership(rng):
     big = groups.symmetric(5000)
     assert big.contains(big.sample(rng))
     assert not big.contains(groups.symmetric(4).identity)
+
+
+def test_sample_draws_do_not_depend_on_whether_order_was_read():
+    import numpy as np
+
+    from symfix import groups
+
+    a, b = groups.symmetric(5), groups.symmetric(5)
+    _ = a.order  # read on one copy only
+    ra, rb = np.random.default_rng(7), np.random.default_rng(7)
+    assert [a.sample(ra) for _ in range(10)] == [b.sample(rb) for _ in range(10)]

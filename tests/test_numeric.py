@@ -287,3 +287,6 @@ def test_progress_bar_goes_to_stderr(rng, capsys):
     train(P, gaussian(P, 4, rng=rng), batches(P, ARBITRARY, 3, rng), scheme="vanilla", lr=1.0, progress=True)
     out = capsys.readouterr()
     assert out.out == ""
+    assert "train vanilla" in out.err and "/3" in out.err  # the bar itself, on stderr
+    train(P, gaussian(P, 4, rng=rng), batches(P, ARBITRARY, 3, rng), scheme="vanilla", lr=1.0, progress=False)
+    assert capsys.readouterr().err == ""  # control: no bar when disabled

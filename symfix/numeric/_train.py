@@ -135,8 +135,9 @@ def train(
     noise_subspace : FixedSubspace, optional
         Project the noise ξ onto this subspace (``ea`` always projects onto E^G).
     seed : int, optional
-        Seeds the noise and the DA group samples; with β = 0 and a scheme other than ``da`` the
-        run is deterministic whatever the seed.
+        Seeds both random streams, torch's (the noise) and numpy's (the DA group samples);
+        ``None`` means 0, so every run is reproducible. With β = 0 and a scheme other than ``da``
+        the run does not depend on the seed.
     device, dtype : torch device (default CPU) and float32/float64 (default float64)
     log_every : record the history every this many steps (0: never)
     monitor : subspace (anything with ``.project``) or callable, optional
@@ -224,7 +225,7 @@ def train(
     noise_space = E if scheme == "ea" and noise_subspace is None else noise_subspace
     gen = torch.Generator(device=dev)
     gen.manual_seed(0 if seed is None else int(seed))
-    np_rng = np.random.default_rng(seed)
+    np_rng = np.random.default_rng(0 if seed is None else seed)  # None is seed 0 for both streams
     history: list = []
     if ckpt is not None:
         gen.set_state(torch.as_tensor(ckpt.torch_state, dtype=torch.uint8))

@@ -201,7 +201,8 @@ class FiniteGroup(Group):
         """
         if not isinstance(rng, np.random.Generator):
             raise InputError("sample needs a numpy Generator, e.g. np.random.default_rng(0)")
-        if self._order == math.factorial(self.degree):  # full symmetric group: a uniform shuffle
+        if self.order == math.factorial(self.degree):  # full symmetric group: a uniform shuffle (same path
+            # whether or not .order was read before: same seed, same draws)
             return Permutation(rng.permutation(self.degree).tolist())
         g = self.identity
         for tr in self._transversals:
