@@ -128,6 +128,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .numeric import escape, population_risk, strongly_invariant, train
 
     _check_device(args.device)
+    if args.steps * args.batch > 10**8:
+        raise InputError(f"--steps x --batch = {args.steps * args.batch} samples is more than 10^8; the teacher data "
+                         "would not fit in memory: lower one of them")
     spec = _spec(args)
     P = spec.problem
     E = P.fixed_subspace()
@@ -437,9 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = cmd("train", "mean-field training on teacher-student data from the spec", _cmd_train)
     t.add_argument("--scheme", default="all", choices=["all", "vanilla", "da", "da-orbit", "fa", "ea"],
                    help="all = vanilla, da, da-orbit, fa, ea (fa only where the group can be averaged)")
-    t.add_argument("--n-particles", type=_int_at_least(1), default=100, help="number of units N")
-    t.add_argument("--steps", type=_int_at_least(1), default=1000, help="SGD steps")
-    t.add_argument("--batch", type=_int_at_least(1), default=20, help="samples per step")
+    t.add_argument("--n-particles", type=_int_at_least(1, 10**7), default=100, help="number of units N")
+    t.add_argument("--steps", type=_int_at_least(1, 10**7), default=1000, help="SGD steps")
+    t.add_argument("--batch", type=_int_at_least(1, 10**5), default=20, help="samples per step")
     t.add_argument("--lr", type=_float_in(0, strict=True), default=5.0, help="learning rate (per-particle step lr/N)")
     t.add_argument("--tau", type=_float_in(0, strict=False), default=1e-4, help="penalty tau ||theta||^2")
     t.add_argument("--beta", type=_float_in(0, strict=False), default=1e-6, help="temperature of the noise")
@@ -448,10 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--plot", metavar="FILE.png", help="loss and escape curves")
 
     d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
-    d.add_argument("--samples", type=_int_at_least(100), default=4000, help="synthetic teacher samples")
-    d.add_argument("--n-particles", type=_int_at_least(1), default=16, help="particles per constrained run")
+    d.add_argument("--samples", type=_int_at_least(100, 10**7), default=4000, help="synthetic teacher samples")
+    d.add_argument("--n-particles", type=_int_at_least(1, 10**5), default=16, help="particles per constrained run")
     d.add_argument("--lr", type=_float_in(0, strict=True), default=1.0, help="learning rate")
-    d.add_argument("--horizon", type=_int_at_least(1), default=100, help="training time per iteration")
+    d.add_argument("--horizon", type=_int_at_least(1, 10**6), default=100, help="training time per iteration")
     d.add_argument("--input-scale", type=_float_in(0, strict=True), default=1.0,
                    help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
                         "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
@@ -462,13 +465,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)
-    c.add_argument("--units", type=_int_at_least(1), default=12, help="random base units in the dictionary")
-    c.add_argument("--samples", type=_int_at_least(20), default=500, help="input samples of the risk")
+    c.add_argument("--units", type=_int_at_least(1, 2000), default=12, help="random base units in the dictionary")
+    c.add_argument("--samples", type=_int_at_least(20, 10**5), default=500, help="input samples of the risk")
 
     e = cmd("export", "design JSON, torch module or ONNX file constrained to E^G", _cmd_export)
     e.add_argument("--format", required=True, choices=["json", "torch", "onnx"])
     e.add_argument("--out", required=True, metavar="FILE")
-    e.add_argument("--width", type=_int_at_least(1), default=16, help="number of units of the exported module")
+    e.add_argument("--width", type=_int_at_least(1, 10**6), default=16, help="number of units of the exported module")
 
     s = cmd("case-study", "run a case study from case_studies/", _cmd_case_study, spec=False)
     s.add_argument("name", help="a folder of case_studies/: " + ", ".join(_case_studies()))
