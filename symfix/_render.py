@@ -22,6 +22,18 @@ def _plt() -> Any:
     return plt
 
 
+def _distinct_colours(k: int, plt: Any) -> list:
+    """k colours that stay distinct beyond 20 classes (tab20, then evenly spaced hues); each cell
+    also carries its class label c<k>, so a colour is never the only key."""
+    if k <= 20:
+        cmap = plt.get_cmap("tab20")
+        return [cmap(i) for i in range(k)]
+    import colorsys
+
+    return [colorsys.hsv_to_rgb((i * 0.618033988749895) % 1.0, 0.45 + 0.35 * (i % 3) / 2, 0.95 - 0.25 * (i % 2))
+            for i in range(k)]
+
+
 def _basis_matrix(E: Any) -> np.ndarray:
     B = E.basis
     if hasattr(B, "toarray"):
@@ -43,8 +55,8 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
     # a matrix unit is drawn as its c x d matrix z; other units row by row
     ncol = problem.unit.d if isinstance(problem.unit, MatrixUnit) else min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))
     nrow = int(np.ceil(D / ncol))
-    cmap = plt.get_cmap("tab20")
-    fig, ax = plt.subplots(figsize=(1.1 * ncol + 1, 0.8 * nrow + 1.2))
+    colours = _distinct_colours(E.dim, plt)
+    fig, ax = plt.subplots(figsize=(max(1.1 * ncol + 1, 5.5), 0.8 * nrow + 1.4))
     for r in range(D):
         i, j = divmod(r, ncol)
         nz = np.flatnonzero(np.abs(B[r]) > 1e-12)
@@ -52,7 +64,7 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
             color, text, hatch = "0.85", "0", None
         elif nz.size == 1:
             c = int(nz[0])
-            color, text, hatch = cmap(c % 20), ("+" if B[r, c] > 0 else "−") + f"c{c + 1}", None
+            color, text, hatch = colours[c], ("+" if B[r, c] > 0 else "−") + f"c{c + 1}", None
         else:
             color, text, hatch = "white", "mix", "///"
         ax.add_patch(plt.Rectangle((j, -i), 1, -1, facecolor=color, edgecolor="k", hatch=hatch))
@@ -62,8 +74,9 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
     ax.set_ylim(-nrow, 0)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title or f"parameter sharing: dim E^G = {E.dim} of {D}", fontsize=10)
-    fig.tight_layout()
+    ax.set_title(title or f"parameter sharing: dim E^G = {E.dim} of {D}", fontsize=10, wrap=True)
+    fig.text(0.01, 0.01, "same colour and label c<k> = tied (one basis vector); grey = fixed to 0", fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     save_figure(fig, path)
     plt.close(fig)
 
@@ -126,14 +139,18 @@ def write_report(spec: Any, analysis: dict, path: str) -> str:
 def plot_training(curves: dict, path: str, *, title: str = "") -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for name, hist in curves.items():
+    styles = ["-", "--", "-.", ":", (0, (5, 1, 1, 1))]
+    markers = ["o", "s", "^", "x", "d"]
+    for k, (name, hist) in enumerate(curves.items()):  # coinciding curves stay visible: styles and markers differ
         steps = [h["step"] for h in hist]
-        axes[0].plot(steps, [h["loss"] for h in hist], label=name)
-        axes[1].plot(steps, [max(h.get("escape", 0.0), 1e-32) for h in hist], label=name)
-    axes[0].set_ylabel("batch loss")
-    axes[1].set_ylabel("escape W2²(ν, P_E^G # ν)  (1e-32: exact zero)")
+        kw = dict(label=name, linestyle=styles[k % 5], marker=markers[k % 5], markevery=max(1, len(steps) // 12), ms=5,
+                  alpha=0.85)
+        axes[0].plot(steps, [h["loss"] for h in hist], **kw)
+        axes[1].plot(steps, [max(h.get("escape", 0.0), 1e-32) for h in hist], **kw)
+    axes[0].set_ylabel("training loss on the current batch")
+    axes[1].set_ylabel("distance of the particles from E^G\n(mean squared; 1e-32 = exactly inside)")
     for ax in axes:
-        ax.set_xlabel("step")
+        ax.set_xlabel("SGD step")
         ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend()
@@ -143,11 +160,22 @@ def plot_training(curves: dict, path: str, *, title: str = "") -> None:
     plt.close(fig)
 
 
-def plot_discovery(history: list, path: str, *, title: str = "") -> None:
+def plot_discovery(history: list, path: str, *, title: str = "", true_dim: int | None = None,
+                   verdict: str = "") -> None:
+    """Dimension and test statistic per iteration; with ``true_dim`` (the spec's E^G, when the
+    group is known) a reference line, and ``verdict`` (exact / not exact, angle) in the figure."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     it = [h["iteration"] for h in history]
-    axes[0].step(it, [h["dim"] for h in history], where="mid")
+    axes[0].step(it, [h["dim"] for h in history], where="mid", label="dim E_j found")
+    if true_dim is not None:
+        axes[0].axhline(true_dim, color="tab:green", linestyle="--", label=f"dim E^G of the spec's group = {true_dim}")
+    top = max([h["dim"] for h in history] + ([true_dim] if true_dim is not None else []))
+    axes[0].set_ylim(-0.3, top + 1.2)
+    if verdict:
+        axes[0].text(0.02, 0.97, verdict, transform=axes[0].transAxes, va="top", fontsize=9,
+                     bbox=dict(facecolor="white", edgecolor="0.6"))
+    axes[0].legend(loc="lower right", fontsize=8)
     axes[0].set_ylabel("dim E_j")
     closed = [h for h in history if h.get("closure")]
     for h in closed:  # an orbit closure enlarged E_j beyond the directions the test added

@@ -203,7 +203,9 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     if args.plot:
         from ._render import plot_discovery
 
-        plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}")
+        exact = r.exact_basis is not None and angle <= 1e-9
+        verdict = (f"{'exact match' if exact else 'not exact'}: dim {r.dim} vs {E.dim}, largest angle {angle:.1e} rad")
+        plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}", true_dim=E.dim, verdict=verdict)
         print(f"  wrote {args.plot}")
     _dump(args, {"spec": spec.name, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
                  "history": r.history, "basis": r.basis, "rationalised": r.exact_basis is not None,
