@@ -290,3 +290,19 @@ def test_progress_bar_goes_to_stderr(rng, capsys):
     assert "train vanilla" in out.err and "/3" in out.err  # the bar itself, on stderr
     train(P, gaussian(P, 4, rng=rng), batches(P, ARBITRARY, 3, rng), scheme="vanilla", lr=1.0, progress=False)
     assert capsys.readouterr().err == ""  # control: no bar when disabled
+
+
+def test_w2_between_unequal_clouds_is_exact_not_sliced():
+    """1000 vs 999 particles: exact OT with weights (POT), equal to the assignment on the replicated
+    clouds where that is small enough to check."""
+    from symfix.numeric import w2
+
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((1000, 3)), rng.standard_normal((999, 3)) + 0.5
+    d = w2(A, B)
+    assert d.method == "exact-ot"
+    s = w2(A, B, exact_max=500)  # both clouds above the cap: sliced, a lower bound, and it says so
+    assert s.method == "sliced" and s.w2sq <= d.w2sq
+    a, b = A[:40], B[:30]  # lcm 120: both routes apply; they agree
+    assert w2(a, b, exact_max=10).method == "sliced"
+    assert abs(w2(a, b, exact_max=100).w2sq - w2(a, b, exact_max=200).w2sq) <= 1e-10
