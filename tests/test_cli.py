@@ -163,7 +163,7 @@ def test_bad_spec_files_give_one_line_errors_naming_file_and_key(case, tmp_path)
 
 
 def test_spec_file_round_trip(tmp_path):
-    from symfix._spec import BUILTIN_SPECS
+    from symfix.specs import BUILTIN_SPECS
 
     path = tmp_path / "mine.toml"
     path.write_text(BUILTIN_SPECS["s3-neuron"])
@@ -194,3 +194,21 @@ def test_version_and_help_show_defaults():
     h = run("train", "--help").stdout
     assert "(default: 1000)" in h and "da-orbit" in h
     assert "mode_connectivity_digits" in run("case-study", "--help").stdout
+
+
+def test_layers_nothing_below_the_command_side_imports_it():
+    """symfix/cli/ (parsing, reports, rendering) sits on top: no other module imports it."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "symfix"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if "cli" in path.relative_to(root).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                mod = ("." * node.level) + (node.module or "")
+                if mod.lstrip(".").split(".")[0] == "cli" or (node.module or "").startswith("symfix.cli"):
+                    offenders.append(f"{path.relative_to(root)}: {mod}")
+    assert offenders == []

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from symfix import InputError, SymfixError
-from symfix._spec import load_spec
+from symfix.specs import load_spec
 from symfix.export import load_design, save_design, save_torch, to_onnx, to_torch
 from symfix.testing import assert_equivariant
 
@@ -132,3 +132,21 @@ def test_to_torch_particles_bad_input():
             to_torch(P, particles=bad)
     with pytest.raises(SymfixError, match="differs"):
         to_torch(P, 5, particles=np.zeros((3, P.param_dim)))
+
+
+def test_design_of_a_problem_built_in_python_round_trips(tmp_path):
+    from symfix import Problem, groups, reps, units
+
+    G = groups.dihedral(4)
+    V = reps.defining(G)
+    P = Problem(G, V, reps.trivial(G) + reps.trivial(G), units.neuron(4, 2, "relu"))
+    path = tmp_path / "p.json"
+    d = save_design(P, path)
+    assert d["spec"] is None and d["problem"]["group"] == "dihedral(4)"
+    back = load_design(path)
+    assert back.problem.fixed_subspace().dim == P.fixed_subspace().dim == back.subspace.dim
+    d["problem"]["unit"] = "__import__('os').getcwd()"  # only symfix constructors are evaluated
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(InputError, match="unsupported expression"):
+        load_design(bad)

@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 from symfix import Problem, fixed_point_subspace, groups, intertwiners, reps, units
-from symfix._report import character_dimension
+from symfix._sharing import character_dimension
 
 from .conftest import finite_catalogue, rep_catalogue
 

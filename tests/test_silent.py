@@ -106,7 +106,7 @@ def test_checks_on_nothing_and_means_of_nothing_are_refused():
 
 
 def test_spec_typos_and_fractional_dims_are_refused():
-    from symfix._spec import BUILTIN_SPECS, parse_spec
+    from symfix.specs import BUILTIN_SPECS, parse_spec
 
     t = tomllib.loads(BUILTIN_SPECS["c2-neuron"])
     t["unit"]["activaton"] = "relu"

@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from symfix._spec import load_spec
-from symfix._report import analysis, format_analysis
+from symfix.specs import load_spec
+from symfix.cli._report import analysis, format_analysis
 
 here = os.path.dirname(os.path.abspath(__file__))
 a = analysis(load_spec("c2-matrix-unit").problem, name="c2-matrix-unit", rng=np.random.default_rng(0))

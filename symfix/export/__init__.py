@@ -36,16 +36,25 @@ FORMAT = "symfix-design/1"
 
 
 def design(spec: Any) -> dict:
-    """The design of a spec (from :func:`symfix._spec.load_spec`) as a JSON-ready dict."""
-    from .._report import _fmt, basis_columns, sharing_pattern
+    """The design of a spec (:func:`symfix.load_spec`) or of a :class:`symfix.Problem` built in
+    Python, as a JSON-ready dict. A problem is stored by the reprs of its group, representations
+    and unit (each evaluates back to an equal value), a spec also by its table."""
+    from .._problem import Problem
+    from .._sharing import basis_columns, fmt_exact, sharing_pattern
 
-    P = spec.problem
+    if isinstance(spec, Problem):
+        P, name, table = spec, "problem", None
+    elif hasattr(spec, "problem") and hasattr(spec, "table"):
+        P, name, table = spec.problem, spec.name, spec.table
+    else:
+        raise InputError(f"design needs a Spec (symfix.load_spec) or a Problem, got {type(spec).__name__}")
     E = P.fixed_subspace()
     names = list(P.unit.param_names)
     return {
         "format": FORMAT,
-        "name": spec.name,
-        "spec": spec.table,
+        "name": name,
+        "spec": table,
+        "problem": {"group": repr(P.group), "rho_in": repr(P.rho_in), "rho_out": repr(P.rho_out), "unit": repr(P.unit)},
         "group": repr(P.group),
         "rho_in": repr(P.rho_in),
         "rho_out": repr(P.rho_out),
@@ -53,9 +62,52 @@ def design(spec: Any) -> dict:
         "dims": {"X": P.rho_in.dim, "Y": P.rho_out.dim, "Z": P.param_dim, "E^G": E.dim},
         "exact": E.exact,
         "method": E.method,
-        "basis": [{str(r): _fmt(v) for r, v in sorted(col.items())} for col in basis_columns(E)],
+        "basis": [{str(r): fmt_exact(v) for r, v in sorted(col.items())} for col in basis_columns(E)],
         "sharing": sharing_pattern(E, names),
     }
+
+
+_NAMES = ("group", "rho_in", "rho_out", "unit")
+
+
+def problem_from_reprs(d: Any, where: str = "<design>") -> Any:
+    """Rebuild a Problem from the reprs of a design's "problem" entry, evaluating only calls of
+    symfix's public constructors, literals and the operators + * >> and .dual (no other code)."""
+    import ast
+
+    from .. import groups, reps, units
+    from .._problem import Problem
+
+    if not isinstance(d, dict) or set(d) != set(_NAMES) or not all(isinstance(d[k], str) for k in _NAMES):
+        raise InputError(f"{where}: 'problem' must map {', '.join(_NAMES)} to repr strings")
+    allowed = {n: getattr(m, n) for m in (groups, reps, units) for n in m.__all__}
+    ops = {ast.Add: lambda a, b: a + b, ast.Mult: lambda a, b: a * b, ast.RShift: lambda a, b: a >> b}
+
+    def ev(node: Any) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, type(None))):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            vals = [ev(e) for e in node.elts]
+            return vals if isinstance(node, ast.List) else tuple(vals)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.Attribute) and node.attr == "dual":
+            return ev(node.value).dual
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in allowed:
+            return allowed[node.func.id](*[ev(a) for a in node.args], **{k.arg: ev(k.value) for k in node.keywords})
+        raise InputError(f"{where}: unsupported expression {ast.dump(node)[:60]} in a problem repr")
+
+    try:
+        parts = {k: ev(ast.parse(d[k], mode="eval")) for k in _NAMES}
+    except SyntaxError as exc:
+        raise InputError(f"{where}: a problem repr does not parse: {exc.msg}") from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: a problem repr does not build: {exc}") from None
+    return Problem(parts["group"], parts["rho_in"], parts["rho_out"], parts["unit"])
 
 
 def save_design(spec: Any, path: str | os.PathLike) -> dict:
@@ -80,7 +132,7 @@ def load_design(path: str | os.PathLike) -> Design:
     """Read a design JSON, rebuild its problem and check the stored basis spans E^G exactly."""
     import sympy
 
-    from .._spec import parse_spec
+    from ..specs import parse_spec
     from ..symbolic._fixed import FixedSubspace
 
     where = os.fspath(path)
@@ -89,13 +141,19 @@ def load_design(path: str | os.PathLike) -> Design:
             d = json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{where}: cannot read a design JSON: {exc}") from None
-    for key in ("format", "spec", "basis", "dims"):
+    if not isinstance(d, dict):
+        raise InputError(f"{where}: a design JSON is an object")
+    for key in ("format", "basis", "dims"):
         if key not in d:
             raise InputError(f"{where}: missing key '{key}'")
     if d["format"] != FORMAT:
         raise InputError(f"{where}: 'format' is {d['format']!r}, expected {FORMAT!r}")
-    spec = parse_spec(d["spec"], where)
-    P = spec.problem
+    if d.get("spec"):
+        P = parse_spec(d["spec"], where).problem
+    elif "problem" in d:
+        P = problem_from_reprs(d["problem"], where)
+    else:
+        raise InputError(f"{where}: missing key 'spec' or 'problem'")
     D = P.param_dim
     try:
         cols = [{int(r): sympy.sympify(v) for r, v in col.items()} for col in d["basis"]]
@@ -121,7 +179,7 @@ def _same_span(A: Any, E: Any) -> bool:
     B = A.basis
     if B.rank() != A.dim:
         return False
-    from .._report import basis_columns
+    from .._sharing import basis_columns
 
     Eb = sympy.zeros(E.ambient_dim, E.dim)
     for c, col in enumerate(basis_columns(E)):

@@ -24,14 +24,14 @@ import subprocess
 import sys
 from typing import Any, Sequence
 
-from ._errors import InputError, SymfixError
+from .._errors import InputError, SymfixError
 
 __all__ = ["main"]
 
 
 def _dump(args: argparse.Namespace, payload: dict) -> None:
     if getattr(args, "json", None):
-        from ._io import write_text  # temporary file, then rename: never half-written
+        from .._io import write_text  # temporary file, then rename: never half-written
 
         write_text(args.json, json.dumps(payload, indent=2, default=_jsonable) + "\n")
         print(f"  wrote {args.json}")
@@ -48,7 +48,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def _spec(args: argparse.Namespace) -> Any:
-    from ._spec import load_spec
+    from ..specs import load_spec
 
     return load_spec(args.spec)
 
@@ -74,11 +74,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from ._spec import BUILTIN_SPECS, load_spec
+    from ..specs import BUILTIN_SPECS, load_spec
 
     import tomllib
 
-    from .nets import NETWORK_SPECS
+    from ..nets import NETWORK_SPECS
 
     for name in BUILTIN_SPECS:
         print(f"{name:20s} {load_spec(name).description}")
@@ -125,7 +125,7 @@ def _check_device(device: str) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .numeric import escape, population_risk, strongly_invariant, train
+    from ..numeric import escape, population_risk, strongly_invariant, train
 
     _check_device(args.device)
     if args.steps * args.batch > 10**8:
@@ -172,7 +172,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_discover(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .discovery import discover, identify
+    from ..discovery import discover, identify
 
     spec = _spec(args)
     P = spec.problem
@@ -220,7 +220,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 def _cmd_certify(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .discovery import certify, orbit_dictionary
+    from ..discovery import certify, orbit_dictionary
 
     spec = _spec(args)
     P = spec.problem
@@ -243,7 +243,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from . import export
+    from .. import export
 
     spec = _spec(args)
     if args.format == "json":
@@ -269,7 +269,7 @@ def _network(model: str, seed: int) -> tuple:
 
     import torch
 
-    from .nets import NETWORK_SPECS, network
+    from ..nets import NETWORK_SPECS, network
 
     if model.endswith(".pt2"):
         if not os.path.isfile(model):
@@ -310,7 +310,7 @@ def _network(model: str, seed: int) -> tuple:
 def _cmd_symmetries(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .nets import symmetries
+    from ..nets import symmetries
 
     _writable(args.report, args.json)
     module, x, description = _network(args.model, args.seed)
@@ -362,12 +362,12 @@ def _writable(*paths: str | None) -> None:
 
 
 def _case_studies() -> list[str]:
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "case_studies")
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "case_studies")
     return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "run.py"))) if os.path.isdir(root) else []
 
 
 def _cmd_case_study(args: argparse.Namespace) -> int:
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "case_studies")
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "case_studies")
     names = _case_studies()
     if args.name not in names:
         raise InputError(f"unknown case study {args.name!r}; available: {', '.join(names) or 'none (run from a source checkout)'}")
@@ -418,9 +418,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._spec import DEFAULT
+    from ..specs import DEFAULT
 
-    from . import __version__
+    from .. import __version__
 
     p = _Parser(prog="symfix", description="Symmetry analysis of neural networks (mean-field view).",
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)

@@ -1,4 +1,5 @@
-"""Analysis reports: parameter-sharing patterns, the character cross-check, JSON payloads."""
+"""Exact basis columns, parameter-sharing patterns and the character cross-check of a fixed
+subspace (used by the reports and by the design files of ``symfix.export``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .symbolic._fixed import FixedSubspace
 from .symbolic._groups import FiniteGroup
 from .symbolic._reps import Rep
 
-__all__ = ["basis_columns", "sharing_pattern", "character_dimension", "analysis", "format_analysis"]
+__all__ = ["basis_columns", "fmt_exact", "sharing_pattern", "character_dimension"]
 
 
 def basis_columns(E: FixedSubspace) -> list[dict[int, Any]]:
@@ -30,7 +31,8 @@ def basis_columns(E: FixedSubspace) -> list[dict[int, Any]]:
     return [{r: float(B[r, c]) for r in range(E.ambient_dim) if abs(B[r, c]) > 1e-12} for c in range(E.dim)]
 
 
-def _fmt(x: Any) -> str:
+def fmt_exact(x: Any) -> str:
+    """An exact coefficient as text (floats to 6 significant digits)."""
     if isinstance(x, float):
         return f"{x:.6g}"
     return str(x)
@@ -63,11 +65,11 @@ def sharing_pattern(E: FixedSubspace, names: Sequence[str]) -> list[str]:
             sign = "-" if (v < 0) else ""
             simple[key].append(f"{sign}{names[r]}")
         else:
-            terms = " + ".join(f"{_fmt(v)}*c{c + 1}" for c, v in sorted(entry.items()))
+            terms = " + ".join(f"{fmt_exact(v)}*c{c + 1}" for c, v in sorted(entry.items()))
             combos.append(f"{names[r]} = {terms}")
     for key in sorted(order, key=lambda k: k[0]):
         c, mag = key
-        coef = f"c{c + 1}" if mag == 1 else f"{_fmt(mag)}*c{c + 1}"
+        coef = f"c{c + 1}" if mag == 1 else f"{fmt_exact(mag)}*c{c + 1}"
         lines.append(f"{coef}: " + " = ".join(simple[key]))
     lines += combos
     zeros = [names[r] for r in range(E.ambient_dim) if r not in rows]
@@ -85,54 +87,3 @@ def character_dimension(rep: Rep, cap: int = 5000) -> int | None:
     total = sum(rep.character(g) for g in G.elements())
     val = total / G.order
     return int(round(val)) if abs(val - round(val)) < 1e-6 else None
-
-
-def analysis(problem: Any, *, name: str = "", rng: np.random.Generator | None = None) -> dict[str, Any]:
-    """Everything ``symfix analyze`` reports, as a JSON-ready dict (exact entries as strings)."""
-    E = problem.fixed_subspace()
-    names = problem.unit.param_names
-    eq = problem.check_equivariance(rng=rng if rng is not None else np.random.default_rng(0))
-    cols = basis_columns(E)
-    return {
-        "problem": name,
-        "group": {"spec": repr(problem.group), "order": problem.group.order},
-        "rho_in": repr(problem.rho_in),
-        "rho_out": repr(problem.rho_out),
-        "unit": {"type": type(problem.unit).__name__, "activation": str(problem.unit.activation), "param_names": list(names)},
-        "dims": {"X": problem.rho_in.dim, "Y": problem.rho_out.dim, "Z": problem.param_dim, "E^G": E.dim},
-        "fixed_subspace": {
-            "method": E.method,
-            "exact": E.exact,
-            "gap": E.gap,
-            "tol": E.tol,
-            "basis": [{names[r]: _fmt(v) for r, v in sorted(col.items())} for col in cols],
-        },
-        "character_formula_dim": character_dimension(problem.param_rep),
-        "sharing": sharing_pattern(E, names),
-        "equivariance": {"max_violation": eq.max_violation, "tol": eq.tol, "n_samples": eq.n_samples, "ok": eq.ok},
-    }
-
-
-def format_analysis(a: dict[str, Any], title: str = "") -> str:
-    d = a["dims"]
-    fs = a["fixed_subspace"]
-    chi = a["character_formula_dim"]
-    chi_txt = "n/a (infinite or large group)" if chi is None else f"{chi} ({'agrees' if chi == d['E^G'] else 'DISAGREES'})"
-    order = a["group"]["order"]
-    eq = a["equivariance"]
-    lines = [
-        f"symfix analyze: {a['problem']}" + (f" -- {title}" if title else ""),
-        f"  group        {a['group']['spec']}, order {'infinite' if order is None else order}",
-        f"  input  X     R^{d['X']}   {a['rho_in']}",
-        f"  output Y     R^{d['Y']}   {a['rho_out']}",
-        f"  unit         {a['unit']['type']}, activation {a['unit']['activation']}",
-        f"  params Z     R^{d['Z']}",
-        f"  E^G          dim {d['E^G']}  ({'exact' if fs['exact'] else 'numeric'}, route {fs['method']}"
-        + (f", gap {fs['gap']:.3g}, tol {fs['tol']:g}" if not fs["exact"] else "") + ")",
-        f"  character    (1/|G|) sum_g tr M_g = {chi_txt}",
-        "  parameter sharing (theta = B c):",
-    ]
-    lines += [f"    {s}" for s in a["sharing"]]
-    verdict = "equivariant" if eq["ok"] else "NOT equivariant"
-    lines.append(f"  equivariance {verdict}: max violation {eq['max_violation']:.2e} (tol {eq['tol']:.0e}, {eq['n_samples']} samples)")
-    return "\n".join(lines)

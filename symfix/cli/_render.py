@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import save_figure, write_text
+from .._io import save_figure, write_text
 
 __all__ = ["sharing_figure", "write_report", "plot_training", "plot_discovery", "basis_latex", "network_figure",
            "write_network_report"]
@@ -50,7 +50,7 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
     B = _basis_matrix(E)
     names = problem.unit.param_names
     D = len(names)
-    from .units._units import MatrixUnit
+    from ..units._units import MatrixUnit
 
     # a matrix unit is drawn as its c x d matrix z; other units row by row
     ncol = problem.unit.d if isinstance(problem.unit, MatrixUnit) else min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))
