@@ -9,6 +9,7 @@ outputs, and the unit::
     catalogue = "cyclic"        # cyclic, dihedral, symmetric, alternating, so2, so3, orthogonal
     n = 2                       # its parameter (not for so2 / so3)
     # generators = [[1, 0]]     # instead of catalogue: permutations or exact matrices
+    # cap = 20000               # with matrix generators: the largest group to close
 
     [rho_in]
     rep = "permutation"         # permutation, defining, trivial, regular, or a list = tensor product
@@ -39,6 +40,7 @@ __all__ = ["Spec", "load_spec", "parse_spec", "BUILTIN_SPECS", "DEFAULT"]
 
 
 DEFAULT = "c2-matrix-unit"
+DEFAULT_CAP = 20000  # closure cap of matrix generators; a spec may raise it with group.cap
 
 BUILTIN_SPECS: dict[str, str] = {
     "c2-matrix-unit": """
@@ -152,7 +154,7 @@ def load_spec(name_or_path: str) -> Spec:
 
 _KEYS = {
     "": ("description", "group", "rho_in", "rho_out", "unit", "network"),
-    "group.": ("catalogue", "n", "generators"),
+    "group.": ("catalogue", "n", "generators", "cap"),
     "rho_in.": ("rep", "dim"),
     "rho_out.": ("rep", "dim"),
     "unit.": ("kind", "activation", "widths"),
@@ -196,7 +198,10 @@ def parse_spec(table: dict, where: str = "<spec>") -> Spec:
     g = section("group")
     try:
         if "generators" in g:
-            G = groups.from_generators(g["generators"])
+            cap = g.get("cap", DEFAULT_CAP)
+            if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= 10**7:
+                raise InputError(f"{where}: 'group.cap' must be an integer in 1..10^7, got {cap!r}")
+            G = groups.from_generators(g["generators"], cap=cap)
         else:
             cat = need(g, "catalogue", "group.")
             if cat not in _CATALOGUE:

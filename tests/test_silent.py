@@ -134,3 +134,17 @@ def test_a_failed_cli_run_leaves_no_output_behind(tmp_path):
     assert r.returncode == 2 and list(tmp_path.iterdir()) == []
     r = _cli("export", "--format", "json", "--out", "out.json", cwd=tmp_path)  # control
     assert r.returncode == 0 and (tmp_path / "out.json").exists()
+
+
+def test_a_spec_can_raise_the_closure_cap():
+    from symfix.specs import parse_spec
+
+    t = {"group": {"generators": [[[0, -1], [1, 0]]], "cap": 3}, "rho_in": {"rep": "defining"},
+         "rho_out": {"rep": "trivial"}, "unit": {"kind": "neuron"}}
+    with pytest.raises(symfix.GroupError, match="cap = N under \\[group\\]"):
+        parse_spec(t)
+    t["group"]["cap"] = 4
+    assert parse_spec(t).problem.group.order == 4
+    t["group"]["cap"] = 2.5
+    with pytest.raises(symfix.InputError, match="group.cap"):
+        parse_spec(t)

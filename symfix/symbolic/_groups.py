@@ -478,7 +478,8 @@ def _close(gens: list[DomainMatrix], cap: int) -> tuple[list[DomainMatrix], list
                 if len(elems) >= cap:
                     raise GroupError(
                         f"the matrix generators do not close within {cap} elements: the group is infinite or larger "
-                        "than the cap; check each generator has finite order, or pass a larger cap="
+                        "than the cap; check each generator has finite order, or pass a larger cap= (in a spec file: "
+                        "cap = N under [group])"
                     )
                 index[key] = len(elems)
                 elems.append(y)
