@@ -13,8 +13,10 @@ Four kinds of action, each given to ``fixed_point_subspace`` as explicit sympy m
   (about 85 MB of integer data per generator): a stress test of big-integer throughput;
 * permutation-type: the same action in the standard basis (route ``orbit``).
 
-The baseline, timed in the same run, is sympy's ``Matrix.nullspace`` on the same stacked
-constraints (M_h - I), handed to it as one sympy Matrix (its construction is not timed).
+The baselines, timed in the same run, are sympy's ``Matrix.nullspace`` on the same stacked
+constraints (M_h - I), handed to it as one sympy Matrix (its construction is not timed), and
+python-flint's own ``fmpz_mat.nullspace`` on the same constraints cleared of denominators (the
+strongest exact baseline; symfix's verification and invertibility checks are not in it).
 
     python benchmarks/bench_exact.py [k_large] [k_compare]
 """
@@ -101,14 +103,32 @@ def timed(f):
     return r, time.perf_counter() - t
 
 
+def flint_nullspace(C: sympy.Matrix) -> tuple:
+    """python-flint's own exact null space of the stacked constraints (the strongest baseline):
+    the rational matrix is built (not timed), then cleared of denominators and solved over Z."""
+    import flint
+
+    Q = flint.fmpq_mat(C.rows, C.cols, [flint.fmpq(int(x.p), int(x.q)) for x in C])
+
+    def solve() -> int:
+        Z, _ = Q.numer_denom()
+        _, nullity = Z.nullspace()
+        return int(nullity)
+
+    return timed(solve)
+
+
 def compare(label: str, gens: list) -> float:
     D = gens[0].shape[0]
     E, ours = timed(lambda: fixed_point_subspace(gens))
     C = sympy.Matrix.vstack(*[sympy.Matrix(M) - sympy.eye(D) for M in gens])
     ns, base = timed(C.nullspace)
     assert len(ns) == E.dim
+    nullity, fl = flint_nullspace(C)
+    assert nullity == E.dim
     print(f"{label:36s} D = {D:4d}  dim {E.dim:3d}  route {E.method:6s}  symfix {ours:8.4f} s  "
-          f"sympy Matrix.nullspace {base:8.4f} s  ratio {base / ours:6.1f}x")
+          f"sympy Matrix.nullspace {base:8.4f} s  ratio {base / ours:6.1f}x  "
+          f"python-flint fmpz_mat.nullspace {fl:8.4f} s  ratio {fl / ours:6.2f}x")
     return base / ours
 
 

@@ -131,9 +131,10 @@ def test_case_study_command_lists_and_rejects(tmp_path):
 
 
 def test_case_study_command_runs_one(tmp_path):
-    r = run("case-study", "c2_matrix_unit")
+    r = run("case-study", "c2_matrix_unit", "--out", str(tmp_path))  # never into the source tree
     assert r.returncode == 0, r.stderr
     assert "dim 2" in r.stdout
+    assert json.loads((tmp_path / "analysis.json").read_text())["dims"]["E^G"] == 2
 
 
 BAD_SPECS = {
