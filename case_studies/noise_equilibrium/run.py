@@ -91,7 +91,7 @@ def part_a(quick: bool) -> dict:
         for mode in ("SGD", "GD"):
             models = [_mf_model(m[0].weight.detach().numpy(), m[1].weight.detach().numpy()) for m in inits]
             opts = [torch.optim.SGD(m.parameters(), lr=lr) for m in models]
-            rec_t, spread = [], []
+            rec_t, spread, spread_spec = [], [], []
             xt, yt = torch.as_tensor(xs), torch.as_tensor(ys)
             XG, YG = torch.as_tensor(xg), torch.as_tensor(yg)
             for t in range(steps + 1):
@@ -99,6 +99,8 @@ def part_a(quick: bool) -> dict:
                     Qs = np.array([_Q(m) for m in models])
                     rec_t.append(t)
                     spread.append(float(np.sqrt(np.mean(np.sum((Qs - Qs.mean(0)) ** 2, axis=(1, 2))))))
+                    Es = np.linalg.eigvalsh(Qs)  # rotation-invariant: rotations of the hidden space carry no charge
+                    spread_spec.append(float(np.sqrt(np.mean(np.sum((Es - Es.mean(0)) ** 2, axis=1)))))
                 if t == steps:
                     break
                 for m, o in zip(models, opts):
@@ -106,18 +108,22 @@ def part_a(quick: bool) -> dict:
                     x, y = (xt[t], yt[t]) if mode == "SGD" else (XG, YG)
                     nn.functional.mse_loss(m(x), y).backward()
                     o.step()
-            r = {"spread_start": spread[0], "spread_end": spread[-1], "ratio": spread[-1] / spread[0]}
+            r = {"spread_start": spread[0], "spread_end": spread[-1], "ratio_frobenius": spread[-1] / spread[0],
+                 "spectral_spread_start": spread_spec[0], "spectral_spread_end": spread_spec[-1],
+                 "ratio": spread_spec[-1] / spread_spec[0]}
             if mode == "SGD":  # equilibrium: independent data streams (seeds) from the first initialisation
-                spec, spec_star = [], []
+                spec, spec_star, scales = [], [], []
                 for seed in (11, 12, 13):
                     gs = np.random.default_rng(seed)
                     m = _mf_model(inits[0][0].weight.detach().numpy(), inits[0][1].weight.detach().numpy())
                     o = torch.optim.SGD(m.parameters(), lr=lr)
-                    sp_, st_ = [], []
+                    sp_, st_, sc_ = [], [], []
                     for t in range(steps + 1):
                         if t >= steps // 2 and t % (steps // 10) == 0:  # spectra: rotations of the hidden space are free
                             tp = sn.teleport(m, S, "equilibrium", probe=probe, loss=nn.functional.mse_loss, batch_size=batch)
                             sp_.append(np.linalg.eigvalsh(_Q(m)))
+                            W, U = m[0].weight.detach().numpy(), m[1].weight.detach().numpy()
+                            sc_.append(np.linalg.norm(W @ W.T) + np.linalg.norm(U.T @ U))  # the charges' natural scale
                             st_.append(np.linalg.eigvalsh(_Q(tp.module)) if not tp.skipped else np.full(10, np.nan))
                         if t == steps:
                             break
@@ -126,20 +132,20 @@ def part_a(quick: bool) -> dict:
                         o.zero_grad()
                         nn.functional.mse_loss(m(xb), yb).backward()
                         o.step()
-                    spec.append(sp_), spec_star.append(st_)
+                    spec.append(sp_), spec_star.append(st_), scales.append(float(np.mean(sc_)))
                 e = np.array([np.nanmean(s_, axis=0) for s_ in spec])
                 es = np.array([np.nanmean(s_, axis=0) for s_ in spec_star])
-                scale = np.array([np.linalg.norm(np.abs(v)) for v in e])
+                scale = np.array(scales)
                 r.update({"rel_to_equilibrium": (np.linalg.norm(e - es, axis=1) / np.linalg.norm(es, axis=1)).tolist(),
                           "rel_to_charge_scale": (np.linalg.norm(e - es, axis=1) / np.maximum(scale, 1e-300)).tolist(),
                           "equilibrium_spectrum": es.mean(0).tolist(), "measured_spectrum": e.mean(0).tolist(),
                           "snapshots": len(spec[0])})
             res[mode] = r
-            curves[(case, mode)] = (rec_t, spread)
+            curves[(case, mode)] = (rec_t, spread_spec)
         out["cases"][case] = res
         rel = np.array(res["SGD"]["rel_to_equilibrium"])
-        print(f"(a) {case}: spread of Q across 5 inits, end/start: SGD {res['SGD']['ratio']:.3f}, GD "
-              f"{res['GD']['ratio']:.4f}; SGD's long-run spectrum of Q vs the predicted equilibrium's: relative "
+        print(f"(a) {case}: spread of spec Q across 5 inits, end/start: SGD {res['SGD']['ratio']:.3f}, GD "
+              f"{res['GD']['ratio']:.4f} (of Q itself: SGD {res['SGD']['ratio_frobenius']:.3f}); SGD's long-run spectrum of Q vs the predicted equilibrium's: relative "
               f"{rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] over 3 data seeds", flush=True)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -148,7 +154,7 @@ def part_a(quick: bool) -> dict:
                 label=f"{mode}, {case} inputs")
     ax.set_yscale("log")
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("spread of Q = WWᵀ - UᵀU across 5 inits (Frobenius)")
+    ax.set_ylabel("spread across 5 inits of the spectrum of Q = WWᵀ - UᵀU")
     ax.set_title("(a) matrix factorisation: SGD forgets the initial charges, GD keeps them")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -225,10 +231,13 @@ def part_b(quick: bool) -> dict:
     ax.scatter(star[ok], ends["SGD"][ok], s=10, color="tab:red", label="after SGD")
     ax.scatter(star[ok], c0[ok], s=10, color="0.6", marker="+", label="at initialisation")
     lim = [min(star[ok].min(), ends["SGD"][ok].min()), max(star[ok].max(), ends["SGD"][ok].max())]
-    ax.plot(lim, lim, "k:", lw=1, label="at the equilibrium")
-    ax.set_xlabel("predicted equilibrium charge C* (per-sample gradients, end of run)")
-    ax.set_ylabel("charge")
-    ax.set_title(f"(b) SGD vs its predicted equilibrium (median |λ*| {res['SGD']['median_abs_lambda_star']:.2f})")
+    grid = np.linspace(lim[0], lim[1], 400)
+    ax.plot(grid, grid, "k:", lw=1, label="at the equilibrium (C = C*)")
+    ax.set_xscale("symlog", linthresh=0.1)  # a few neurons have C* in the hundreds
+    ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_xlabel("predicted equilibrium charge C* (end of run; symlog axis)")
+    ax.set_ylabel("charge (symlog axis)")
+    ax.set_title(f"(b) SGD vs predicted equilibrium, median |λ*| {res['SGD']['median_abs_lambda_star']:.2f}", fontsize=10)
     ax.legend(fontsize=8)
     for a in axes:
         a.grid(alpha=0.3)
@@ -383,26 +392,33 @@ def main(argv=None) -> int:
 def _readme(r: dict, path: str) -> None:
     a, b, c, d = r["a"], r["b"], r["c"], r["d"]
     L = ["# Noether charges and the noise equilibrium of SGD", "",
-         "Written by `run.py`" + (" (`--quick`)" if r["quick"] else "") + f" in {r['seconds']:.0f} s on this machine. "
+         "Written by `run.py`" + (" (`--quick`)" if r["quick"] else "") + "; time per part on this machine: "
+         + ", ".join(f"({k}) {r.get('part_seconds', {}).get(k, float('nan')):.0f} s" for k in "abcd")
+         + " (nan: kept from an earlier run of the same settings). "
          "Theory (derivations in `symfix/nets/_noether.py`): for an exponential symmetry A, one plain SGD step "
          "changes the charge C = θᵀAθ by exactly η² gᵀAg; gradient flow conserves it; the mean drift "
          "η² Tr[A e^{-2λA}(Σ_B + ∇L∇Lᵀ)] along the orbit has one root λ*, the noise equilibrium, which SGD "
          "approaches from any initialisation.", "",
          f"## (a) Matrix factorisation, {a['steps']} steps, lr {a['lr']}, batch {a['batch']}, label noise {a['label_noise']}", "",
-         "Spread of Q = WWᵀ − UᵀU across 5 initialisations e^{λA}θ₀ (λ = −1 … 1, same function, same data "
-         "stream). The noise equilibrium is a set: rotations of the hidden space are symmetries with no charge, "
-         "so Q is compared with the predicted equilibrium Q* (`teleport(..., 'equilibrium')` from 4096 probe "
+         "Spread across 5 initialisations e^{λA}θ₀ (λ = −1 … 1, same function, same data stream) of the "
+         "spectrum of Q = WWᵀ − UᵀU (root mean square distance to the mean spectrum), end over start. The "
+         "spectrum is the right measure: rotations of the hidden space (the antisymmetric generators) are "
+         "symmetries with no charge and no drift, so SGD does not forget them and Q itself keeps a rotated "
+         "copy per run (the spread of Q itself is listed too). For the same reason the equilibrium is a set "
+         "(one rotation orbit), so Q is compared with the predicted equilibrium Q* (`teleport(..., 'equilibrium')` from 4096 probe "
          "samples) through their spectra, each averaged over 5 snapshots of the second half of a run from the "
          "first initialisation with its own data stream; the relative error is ‖spec Q − spec Q*‖ / ‖spec Q*‖ "
-         "per run (mean and min–max over 3 data seeds), and the same difference over the charge scale ‖spec Q‖:", "",
-         "| inputs | SGD spread end/start | GD spread end/start | spectrum vs equilibrium: mean [min, max] | "
-         "over the charge scale | ‖spec Q*‖ |",
-         "|---|---|---|---|---|---|"]
+         "per run (mean and min–max over 3 data seeds), and the same difference over the charges' natural scale "
+         "‖WWᵀ‖ + ‖UᵀU‖ (useful where Q* is near 0, as with isotropic inputs):", "",
+         "| inputs | SGD spread end/start | GD spread end/start | SGD spread of Q itself | spectrum vs equilibrium: "
+         "mean [min, max] | over the charge scale | ‖spec Q*‖ |",
+         "|---|---|---|---|---|---|---|"]
     for case, v in a["cases"].items():
         s = v["SGD"]
         rel = np.array(s["rel_to_equilibrium"])
         reln = np.array(s["rel_to_charge_scale"])
-        L.append(f"| {case} | {s['ratio']:.4f} | {v['GD']['ratio']:.4f} | {rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] | "
+        L.append(f"| {case} | {s['ratio']:.4f} | {v['GD']['ratio']:.4f} | {s['ratio_frobenius']:.4f} | "
+                 f"{rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] | "
                  f"{reln.mean():.3f} [{reln.min():.3f}, {reln.max():.3f}] | {np.linalg.norm(s['equilibrium_spectrum']):.3f} |")
     L += ["", "The prediction is the root of the mean Noether flow at one point; at a finite step size the "
           "stationary fluctuations of θ shift the long-run charges away from it (compare the `--quick` run, "
