@@ -91,6 +91,7 @@ def test_discover_command(tmp_path):
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
     assert data["dim"] == data["true_dim"] == 3 and data["largest_angle"] < 5e-2
+    assert data["verdict"].startswith("exact match") and "exact match" in r.stdout
     assert png.exists()
     assert "leak bound" in r.stdout
     bad = run("discover", "c2-neuron", "--input-scale", "-1", "--json", str(tmp_path / "e.json"))
@@ -105,6 +106,16 @@ def test_discover_command_with_orbit_closure_finds_the_patch_symmetry(tmp_path):
     data = json.loads(out.read_text())
     assert data["dim"] == data["true_dim"] == 5 and data["largest_angle"] < 1e-9 and data["rationalised"]
     assert "orbit closure added" in r.stdout and "3x3 patch" in data["matches"][0]["name"]
+
+
+def test_discover_summary_says_when_it_missed(tmp_path):
+    """The default spec's default run finds 1 of the 2 directions: the summary leads with that."""
+    out = tmp_path / "d.json"
+    r = run("discover", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    v = json.loads(out.read_text())["verdict"]
+    assert v.startswith("subspace of E^G (1 of 2") or v.startswith("exact match")
+    assert not v.startswith("NOT inside")
 
 
 def test_certify_command(tmp_path):

@@ -198,20 +198,35 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         print("  no catalogue group action matches the discovered subspace (largest angle > 0.1 rad)")
     else:
         print(f"  best catalogue match: {best.name} (dim {best.dim}, largest angle {best.angle:.2e} rad)")
-    print(f"  discovered dim {r.dim} (E^G of the spec's group: {E.dim}); largest principal angle {angle:.2e} rad; "
-          f"{r.seconds:.2f} s")
+    verdict = _discovery_verdict(r, E, angle)
+    print(f"  {verdict}; {r.seconds:.2f} s")
     if args.plot:
         from ._render import plot_discovery
 
-        exact = r.exact_basis is not None and angle <= 1e-9
-        verdict = (f"{'exact match' if exact else 'not exact'}: dim {r.dim} vs {E.dim}, largest angle {angle:.1e} rad")
         plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}", true_dim=E.dim, verdict=verdict)
         print(f"  wrote {args.plot}")
-    _dump(args, {"spec": spec.name, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
+    _dump(args, {"spec": spec.name, "verdict": verdict, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle,
+                 "seconds": r.seconds,
                  "history": r.history, "basis": r.basis, "rationalised": r.exact_basis is not None,
                  "exact_basis": [[str(x) for x in row] for row in r.exact_basis] if r.exact_basis else None,
                  "matches": [{"name": m.name, "dim": m.dim, "angle": m.angle} for m in ranked[:5]]})
     return 0
+
+
+def _discovery_verdict(r: Any, E: Any, angle: float) -> str:
+    """The result against the spec's E^G, leading with what it is: an exact match, a subspace of
+    E^G (k of m directions), or a subspace that is not inside E^G (with its distance)."""
+    import numpy as np
+
+    from ..symbolic._fixed import dense_orthonormal
+
+    if r.dim == E.dim and angle <= 1e-9:
+        return f"exact match with E^G (dim {r.dim}{', rationalised' if r.exact_basis is not None else ''}; largest angle {angle:.1e} rad)"
+    Q = np.asarray(r.basis, dtype=np.float64)
+    off = float(np.linalg.norm(Q - dense_orthonormal(E) @ (dense_orthonormal(E).T @ Q), 2)) if r.dim else 0.0
+    if off <= 1e-6:
+        return f"subspace of E^G ({r.dim} of {E.dim} directions found; off E^G by {off:.1e})"
+    return f"NOT inside E^G (dim {r.dim} vs {E.dim}; the found basis leaves E^G by {off:.2g} in spectral norm)"
 
 
 # ------------------------------------------------------------------------------------ certify
