@@ -12,8 +12,9 @@ from ._element import NetElement
 from ._graph import SUPPORTED
 from ._noether import NoetherMonitor, Teleport, teleport
 from ._unit_charges import UnitCharges, unit_charges
-from ._group import (FunctionalDimension, HiddenSpace, LieAlgebra, NetSymmetries, SymmetryCheck, flat_params, load_flat,
-                     symmetries)
+from ._group import HiddenSpace, LieAlgebra, NetSymmetries, symmetries
+from ._params import flat_params, load_flat
+from ._verify import FunctionalDimension, SymmetryCheck
 
 __all__ = [
     "symmetries",

@@ -27,8 +27,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._errors import InputError
-from ._element import NetElement, act_flat, compose, inverse
-from ._group import NetSymmetries, clone_module, flat_params, load_flat, symmetries
+from ._element import NetElement, act_flat, compose
+from ._group import NetSymmetries, symmetries
+from ._params import clone_module, flat_params, load_flat
 
 __all__ = ["canonicalize", "match", "align", "barrier", "Matching", "Barrier"]
 

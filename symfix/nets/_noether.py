@@ -448,7 +448,7 @@ def teleport(module: Any, S: Any, to: str = "balanced", *, probe: Any = None, lo
     so the classes are visited in sweeps until the residual is below ``tol``.
     """
     from ._element import NetElement
-    from ._group import clone_module
+    from ._params import clone_module
 
     if to not in ("balanced", "equilibrium"):
         raise InputError(f"to must be 'balanced' or 'equilibrium', got {to!r}")
