@@ -10,7 +10,8 @@ from ._align import Barrier, Matching, align, barrier, canonicalize, match
 from ._build import NETWORK_SPECS, network
 from ._element import NetElement
 from ._graph import SUPPORTED
-from ._noether import NoetherMonitor, Teleport, teleport
+from ._noether import NoetherMonitor
+from ._teleport import Teleport, teleport
 from ._unit_charges import UnitCharges, unit_charges
 from ._group import HiddenSpace, LieAlgebra, NetSymmetries, symmetries
 from ._params import flat_params, load_flat
