@@ -10,9 +10,9 @@ import numpy as np
 import scipy.sparse as sp
 import sympy
 
-from .symbolic._fixed import FixedSubspace
-from .symbolic._groups import FiniteGroup
-from .symbolic._reps import Rep
+from .symbolic import FixedSubspace
+from .symbolic.groups import FiniteGroup
+from .symbolic.reps import Rep
 
 __all__ = ["basis_columns", "fmt_exact", "sharing_pattern", "character_dimension"]
 

@@ -218,12 +218,10 @@ def _discovery_verdict(r: Any, E: Any, angle: float) -> str:
     E^G (k of m directions), or a subspace that is not inside E^G (with its distance)."""
     import numpy as np
 
-    from ..symbolic._fixed import dense_orthonormal
-
     if r.dim == E.dim and angle <= 1e-9:
         return f"exact match with E^G (dim {r.dim}{', rationalised' if r.exact_basis is not None else ''}; largest angle {angle:.1e} rad)"
     Q = np.asarray(r.basis, dtype=np.float64)
-    off = float(np.linalg.norm(Q - dense_orthonormal(E) @ (dense_orthonormal(E).T @ Q), 2)) if r.dim else 0.0
+    off = float(np.linalg.norm(Q - np.asarray(E.project(Q.T)).T, 2)) if r.dim else 0.0  # ‖(I − P_E) Q‖
     if off <= 1e-6:
         return f"subspace of E^G ({r.dim} of {E.dim} directions found; off E^G by {off:.1e})"
     return f"NOT inside E^G (dim {r.dim} vs {E.dim}; the found basis leaves E^G by {off:.2g} in spectral norm)"

@@ -50,7 +50,7 @@ def sharing_figure(problem: Any, path: str, *, title: str = "") -> None:
     B = _basis_matrix(E)
     names = problem.unit.param_names
     D = len(names)
-    from ..units._units import MatrixUnit
+    from ..units import MatrixUnit
 
     # a matrix unit is drawn as its c x d matrix z; other units row by row
     ncol = problem.unit.d if isinstance(problem.unit, MatrixUnit) else min(D, max(4, int(np.ceil(np.sqrt(D * 2)))))

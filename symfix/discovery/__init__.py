@@ -1,7 +1,7 @@
 """Discovery stage: find the largest SI-supporting subspace from data, and convex certificates
 of the SI-vs-WI gap (cvxpy)."""
 
-from ._certify import Certificate, SolverError, certify, orbit_dictionary
+from ._certify import Certificate, SolverError, certify, check_consistent, orbit_dictionary
 from ._discover import Discovery, default_start, discover
 from ._identify import Match, candidate_problems, identify
 from ._rational import orbit_hull, rationalise
@@ -18,5 +18,6 @@ __all__ = [
     "certify",
     "Certificate",
     "SolverError",
+    "check_consistent",
     "orbit_dictionary",
 ]

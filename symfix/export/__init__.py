@@ -133,7 +133,7 @@ def load_design(path: str | os.PathLike) -> Design:
     import sympy
 
     from ..specs import parse_spec
-    from ..symbolic._fixed import FixedSubspace
+    from ..symbolic import FixedSubspace
 
     where = os.fspath(path)
     try:
