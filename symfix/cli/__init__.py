@@ -374,13 +374,16 @@ def _writable(*paths: str | None) -> None:
 # --------------------------------------------------------------------------------- case-study
 
 
+_CASE_STUDIES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "case_studies")
+
+
 def _case_studies() -> list[str]:
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "case_studies")
+    root = _CASE_STUDIES
     return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "run.py"))) if os.path.isdir(root) else []
 
 
 def _cmd_case_study(args: argparse.Namespace) -> int:
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "case_studies")
+    root = _CASE_STUDIES
     names = _case_studies()
     if args.name not in names:
         raise InputError(f"unknown case study {args.name!r}; available: {', '.join(names) or 'none (run from a source checkout)'}")

@@ -75,7 +75,7 @@ class LieAlgebra(Sequence):
             return [self[i] for i in range(*k.indices(len(self)))]
         if not isinstance(k, (int, np.integer)) or not -len(self) <= k < len(self):
             raise InputError(f"Lie generator index {k!r} out of range 0..{len(self) - 1}")
-        return self._S._generator_matrix(*self._spec[int(k)])
+        return self._S.generator(*self.matrix_in_class(int(k)))
 
     @property
     def names(self) -> list[str]:
@@ -390,15 +390,6 @@ class NetSymmetries:
         return functional_dimension(self, module, inputs, rtol=rtol, max_entries=max_entries)
 
     # ------------------------------------------------------------------------- internals
-
-    def _generator_matrix(self, c: int, kind: str, i: int, j: int) -> Any:
-        X = np.zeros((self.arch.scales[c].width,) * 2)
-        X[i, j] += 1.0
-        if kind == "sym":
-            X[j, i] += 1.0
-        elif kind == "skew":
-            X[j, i] -= 1.0
-        return self.generator(c, X)
 
     def generator(self, space: int, X: np.ndarray) -> Any:
         """The sparse D x D image dA(X) of X in the Lie algebra of scale class ``space``

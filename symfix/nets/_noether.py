@@ -138,11 +138,20 @@ def bilinear(S: Any, a: Any, b: Any) -> np.ndarray:
             parts.append(_diag_only(S, pa, pb, k, cache))
             continue
         W, R = class_grams(S, {n: v.double() for n, v in pa.items()}, {n: v.double() for n, v in pb.items()}, k)
-        F = W - R
-        n = F.shape[0]
-        iu = torch.triu_indices(n, n, offset=1)
-        parts += [torch.diagonal(F), F[iu[0], iu[1]] + F[iu[1], iu[0]], F[iu[0], iu[1]] - F[iu[1], iu[0]]]
+        parts += _generator_values(W - R, kind)
     return torch.cat(parts).numpy() if parts else np.zeros(0)
+
+
+def _generator_values(F: Any, kind: str) -> list:
+    """<X, F> for the generators X of a class in ``lie_algebra`` order: the diagonal for
+    rescalings; for GL(n) the diagonal, F_ij + F_ji (i < j), then F_ij − F_ji (i < j)."""
+    import torch
+
+    if kind == "scale":
+        return [torch.diagonal(F)]
+    n = F.shape[0]
+    iu = torch.triu_indices(n, n, offset=1)
+    return [torch.diagonal(F), F[iu[0], iu[1]] + F[iu[1], iu[0]], F[iu[0], iu[1]] - F[iu[1], iu[0]]]
 
 
 # --------------------------------------------------------------------- per-sample gradients
@@ -397,11 +406,5 @@ def _batched_bilinear(S: Any, G: dict) -> np.ndarray:
     parts = []
     for k, kind in S._continuous.items():
         W, R = class_grams(S, G, G, k, batched=True)
-        F = W - R
-        if kind == "scale":
-            parts.append(torch.diagonal(F))
-            continue
-        n = F.shape[0]
-        iu = torch.triu_indices(n, n, offset=1)
-        parts += [torch.diagonal(F), F[iu[0], iu[1]] + F[iu[1], iu[0]], F[iu[0], iu[1]] - F[iu[1], iu[0]]]
+        parts += _generator_values(W - R, kind)
     return torch.cat(parts).numpy()
