@@ -47,6 +47,16 @@ def _plt():
     return plt
 
 
+def _save(fig, axes, name: str, which: str = "major") -> None:
+    """Grid and legend on ``axes``, then the figure as OUT/name (PNG) and closed."""
+    for ax in axes:
+        ax.grid(alpha=0.3, which=which)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, name), dpi=110)
+    _plt().close(fig)
+
+
 # ----------------------------------------------------------------------------------- (a)
 
 
@@ -156,11 +166,7 @@ def part_a(quick: bool) -> dict:
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("spread across 5 inits of the spectrum of Q = WWᵀ - UᵀU")
     ax.set_title("(a) matrix factorisation: SGD forgets the initial charges, GD keeps them")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "figure_a.png"), dpi=110)
-    plt.close(fig)
+    _save(fig, [ax], "figure_a.png")
     return out
 
 
@@ -241,9 +247,7 @@ def part_b(quick: bool) -> dict:
     ax.legend(fontsize=8)
     for a in axes:
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "figure_b.png"), dpi=110)
-    plt.close(fig)
+    _save(fig, [], "figure_b.png")
     return res
 
 
@@ -287,11 +291,7 @@ def part_c(quick: bool) -> dict:
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("growth of the weight norm before BatchNorm")
     ax.set_title("(c) scale invariance: the norm only grows, by exactly η²‖g‖² per step")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "figure_c.png"), dpi=110)
-    plt.close(fig)
+    _save(fig, [ax], "figure_c.png")
     return res
 
 
@@ -344,11 +344,7 @@ def part_d(quick: bool) -> dict:
     ax.set_xlabel("number of particles N (per-particle step lr/N)")
     ax.set_ylabel(f"mean |C_i(T) - C_i(0)|, T = {horizon:g}")
     ax.set_title("(d) mean-field: the charge drift is a finite-N effect")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(OUT, "figure_d.png"), dpi=110)
-    plt.close(fig)
+    _save(fig, [ax], "figure_d.png", which="both")
     return out
 
 
@@ -374,6 +370,9 @@ def main(argv=None) -> int:
             res = json.load(fh)
         if res.get("quick") != args.quick:
             sys.exit("results.json comes from a run with the other --quick setting; rerun all parts")
+    missing = [k for k in "abcd" if k not in args.parts and k not in res]
+    if missing:
+        sys.exit(f"no results for parts {', '.join(missing)} in {path}; include them in --parts")
     res["quick"] = args.quick
     runs = {"a": part_a, "b": part_b, "c": part_c, "d": part_d}
     for k in "abcd":
