@@ -333,10 +333,7 @@ class _Reader:
             self.layer(prefix, "BatchNorm", [x], name)
             self.label[name] = f"{prefix}:BatchNorm"
         elif key in _ATEN_ACT:
-            x = self.arg(node, where)
-            self.value(name, self.layout[x], "op")
-            self.join(x, name, _ATEN_ACT[key])
-            self.layer(name + "_op", _ATEN_ACT[key], [x], name)
+            self.activation(node, where, _ATEN_ACT[key])
         elif key == "add.Tensor":
             if node.kwargs.get("alpha", 1) != 1:
                 raise InputError(f"{where}: only plain additions x + y are supported")
@@ -360,10 +357,7 @@ class _Reader:
         elif isinstance(f, torch._ops.OpOverload) and self.aten(node):
             pass
         elif f in _FUNC_ACT:
-            x = self.arg(node, where)
-            self.value(name, self.layout[x], "op")
-            self.join(x, name, _FUNC_ACT[f])
-            self.layer(name + "_op", _FUNC_ACT[f], [x], name)
+            self.activation(node, where, _FUNC_ACT[f])
         elif f is torch.flatten:
             self.flatten(node, where)
         else:
@@ -373,16 +367,20 @@ class _Reader:
         name, meth = node.name, node.target
         where = f"operation {name} (.{meth}())"
         if meth in _METHOD_ACT:
-            x = self.arg(node, where)
-            self.value(name, self.layout[x], "op")
-            self.join(x, name, _METHOD_ACT[meth])
-            self.layer(name + "_op", meth, [x], name)
+            self.activation(node, where, _METHOD_ACT[meth])
         elif meth == "add":
             self.add(node, where)
         elif meth == "flatten":
             self.flatten(node, where)
         else:
             raise InputError(f"{where} is not supported by symfix.nets; supported: {SUPPORTED}")
+
+    def activation(self, node: Any, where: str, act: str) -> None:
+        """A channel-wise function call (torch.relu, x.tanh(), aten.gelu, ...): same channels as its input."""
+        x = self.arg(node, where)
+        self.value(node.name, self.layout[x], "op")
+        self.join(x, node.name, act)
+        self.layer(node.name + "_op", act, [x], node.name)
 
     def add(self, node: Any, where: str) -> None:
         if len(node.args) != 2 or node.kwargs:
