@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError
-from ._element import NetElement, act_flat
+from ._element import NetElement
 from ._params import clone_module, flat_params, load_flat
 
 __all__ = ["SymmetryCheck", "FunctionalDimension", "check", "functional_dimension", "translations"]
@@ -88,15 +88,13 @@ def check(S: Any, module: Any, inputs: Any, *, n_samples: int = 20, max_lie: int
     x = _as_inputs(inputs)
     base = clone_module(module).double()
     theta = flat_params(base)
-    f0 = _forward(base, theta, x)
+    f0 = _forward(clone_module(base), x)
     scale_ = max(float(np.max(np.abs(f0))), 1e-300)
 
-    def err(th: np.ndarray, g: NetElement | None = None) -> float:
-        m = base if g is None else S.apply(g, base)
-        return float(np.max(np.abs(_forward(m, th, x) - f0))) / scale_
+    def err(m: Any) -> float:  # m: a fresh module (its BatchNorm statistics may update)
+        return float(np.max(np.abs(_forward(m, x) - f0))) / scale_
 
-    elems = (S.sample(rng, continuous=False) for _ in range(n_samples))
-    d_err = max(err(act_flat(S.arch, g, theta), g) for g in elems)
+    d_err = max(err(S.apply(S.sample(rng, continuous=False), base)) for _ in range(n_samples))
     L = S.lie_algebra
     ks = np.arange(len(L)) if len(L) <= max_lie else np.sort(rng.choice(len(L), max_lie, replace=False))
     from scipy.linalg import expm
@@ -107,7 +105,7 @@ def check(S: Any, module: Any, inputs: Any, *, n_samples: int = 20, max_lie: int
         c, X = L.matrix_in_class(int(k))
         G = expm(t * X)
         g = NetElement({}, {c: np.diag(G).copy() if S._continuous[c] == "scale" else G})
-        e = err(act_flat(S.arch, g, theta), g)
+        e = err(S.apply(g, base))
         if c in approx:
             a_err = max(a_err, e)
         else:
@@ -121,7 +119,7 @@ def check(S: Any, module: Any, inputs: Any, *, n_samples: int = 20, max_lie: int
             for tt in wr:
                 idx = S.arch.index(tt, T.width)
                 th[idx[[0, 1]]] = th[idx[[1, 0]]]
-            control = err(th)
+            control = err(_with_params(base, th))
             break
     return SymmetryCheck(d_err, l_err, control, n_samples, len(ks), len(L), tol, a_err)
 
@@ -162,7 +160,7 @@ def functional_dimension(S: Any, module: Any, inputs: Any, *, rtol: float = 1e-9
     T += [translations(S, base)]
     T = np.concatenate(T, axis=1)
     orbit = int(np.linalg.matrix_rank(T)) if T.size else 0
-    n_out = int(np.prod(_forward(base, theta, x).shape)) // int(x.shape[0])
+    n_out = int(np.prod(_forward(clone_module(base), x).shape)) // int(x.shape[0])
     if n_out * x.shape[0] * S.param_dim > max_entries:
         return FunctionalDimension(S.param_dim, orbit, S.param_dim - orbit, None, None, rtol,
                                    note=f"Jacobian of {n_out * x.shape[0]} x {S.param_dim} not formed "
@@ -200,11 +198,17 @@ def _as_inputs(inputs: Any) -> Any:
     return x.detach().double()
 
 
-def _forward(module: Any, theta: np.ndarray, x: Any) -> np.ndarray:
-    import torch
-
+def _with_params(module: Any, theta: np.ndarray) -> Any:
+    """A copy of ``module`` carrying the flat parameter vector ``theta``."""
     m = clone_module(module)
     load_flat(m, theta)
+    return m
+
+
+def _forward(m: Any, x: Any) -> np.ndarray:
+    """m(x) under no_grad; a model that fails on x raises InputError."""
+    import torch
+
     with torch.no_grad():
         try:
             out = m(x)
