@@ -12,9 +12,9 @@ import os
 import tempfile
 from typing import Any, Callable, Iterator, Sequence
 
-from ._errors import SymfixError
+from ._errors import InputError, SymfixError
 
-__all__ = ["atomic_path", "write_text", "write_csv", "save_figure"]
+__all__ = ["check_writable", "atomic_path", "write_text", "write_csv", "save_figure"]
 
 
 def _umask() -> int:
@@ -23,13 +23,23 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise InputError unless ``path`` can be written: its folder exists as the system will
+    resolve it (``sub/../r.md`` needs ``sub``) and ``path`` is not itself a folder."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise InputError(f"cannot write {path}: folder {folder} does not exist; create it first")
+    if os.path.isdir(path):
+        raise InputError(f"cannot write {path}: it is a folder; give a file name")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``."""
     path = os.fspath(path)
+    check_writable(path)
     directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(os.path.dirname(path) or ".") or not os.path.isdir(directory):
-        raise SymfixError(f"cannot write {path}: folder {directory} does not exist; create it first")
     ext = os.path.splitext(path)[1]  # some writers (torch.export) insist on the extension
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symfix-", suffix=f".tmp{ext}")
     os.close(fd)

@@ -325,7 +325,6 @@ def _cmd_symmetries(args: argparse.Namespace) -> int:
 
     from ..nets import symmetries
 
-    _writable(args.report, args.json)
     module, x, description = _network(args.model, args.seed)
     S = symmetries(module)
     print(f"symfix symmetries {args.model}: {description}")
@@ -362,13 +361,11 @@ def _writable(*paths: str | None) -> None:
     """Refuse up front an output path whose folder does not exist (before any work, so that a
     failed run never leaves some of its outputs behind). The folder is checked as the system
     will resolve it (``sub/../r.md`` needs ``sub``)."""
+    from .._io import check_writable
+
     for p in paths:
         if p:
-            folder = os.path.dirname(p) or "."
-            if not os.path.isdir(folder):
-                raise InputError(f"cannot write {p}: folder {folder} does not exist; create it first")
-            if os.path.isdir(p):
-                raise InputError(f"cannot write {p}: it is a folder; give a file name")
+            check_writable(p)
 
 
 # --------------------------------------------------------------------------------- case-study
