@@ -1,7 +1,11 @@
 """Numeric stage (torch): mean-field SGD under vanilla, DA, FA and EA schemes, initial laws and
-distances between particle laws."""
+distances between particle laws; multilayer mean-field networks (MFNetwork) and their trainer
+and diagnostics."""
 
 from ._init import gaussian, nested, strongly_invariant, weakly_invariant
+from ._mfdiag import PermutationDistance, coupling_distance, diversity, permutation_distance
+from ._mfnet import ACTIVATIONS, EMBEDDINGS, MFNetwork, degenerate_layers
+from ._mftrain import NetworkTrainResult, network_step, train_network
 from ._metrics import Distance, escape, population_risk, rmd, same_n_floor, w2, wi_distance
 from ._train import SCHEMES, Checkpoint, TrainingError, TrainResult, train
 
@@ -22,4 +26,15 @@ __all__ = [
     "same_n_floor",
     "population_risk",
     "Distance",
+    "MFNetwork",
+    "ACTIVATIONS",
+    "EMBEDDINGS",
+    "degenerate_layers",
+    "train_network",
+    "network_step",
+    "NetworkTrainResult",
+    "diversity",
+    "permutation_distance",
+    "PermutationDistance",
+    "coupling_distance",
 ]
