@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_exact.py
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_nets.py
+	$(BIN)/python benchmarks/bench_mfnet.py
 	$(BIN)/python benchmarks/discovery/run.py
 
 clean:

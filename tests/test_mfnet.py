@@ -188,11 +188,14 @@ def test_correlated_embedding_keeps_every_layer_diverse(diversity_sweep, depth):
 
 
 def test_coupling_distance_between_widths_shrinks_with_width():
-    """Outputs of widths n and 4n from one embedding after 100 steps (depth 3, correlated):
-    the distance falls with n for every seed, with a fitted exponent near the theory's -1/2."""
-    slopes = []
+    """Outputs of widths n and 4n from one embedding after 100 steps (depth 3, correlated), for
+    n = 16, 64, 256 and four seeds. Measured: per-seed fitted exponents -0.37 to -1.00 (mean
+    -0.62; the theory's rate is -1/2), the distance at n = 256 below the one at n = 16 by 2.3x to
+    16x. Single steps of one seed are not monotone (seed 3: 0.0102 at n = 64 and at 256), so the
+    test asserts the fit over seeds and the end-to-end fall."""
+    slopes, falls = [], []
     widths = (16, 64, 256)
-    for seed in range(3):
+    for seed in range(4):
         X, Y = teacher_task(seed, n=500)
         base = MFNetwork([10, 16, 16, 1], "sigmoid", "correlated", seed=seed)
         trained = {}
@@ -201,9 +204,10 @@ def test_coupling_distance_between_widths_shrinks_with_width():
                               log_every=0)
             trained[n] = r.network
         dist = [coupling_distance(trained[n], trained[4 * n], X[:200]) for n in widths]
-        assert dist[0] > dist[1] > dist[2], dist
         slopes.append(_fit_slope(widths, dist))
-    assert -0.9 < np.mean(slopes) < -0.25, slopes
+        falls.append(dist[0] / dist[2])
+    assert -1.2 < np.mean(slopes) < -0.25 and max(slopes) < -0.1, slopes
+    assert min(falls) > 1.5, falls
 
 
 def test_checkpoint_resume_is_bit_for_bit_and_the_seed_matters(tmp_path, rng):
