@@ -202,6 +202,7 @@ def part_d(cfg: dict) -> dict:
                     pred = r.network.forward(data["Xt"]).numpy()
                     row = {"task": task, "seed": seed, "depth": depth, "embedding": emb,
                            "test_mse": float(((pred - data["Yt"]) ** 2).sum(1).mean()),
+                           "diversity": diversity(r.network, data["Xt"]).tolist(),
                            "seconds": time.perf_counter() - t0}
                     if task == "digits":
                         row["test_accuracy"] = float((pred.argmax(1) == data["Yt"].argmax(1)).mean())
@@ -270,15 +271,17 @@ def figure_b(b: dict, widths: list, seeds: int, path: str) -> None:
             ax[0].plot(st, v, color=c, lw=1, label=f"n = {n}" if s == 0 else None)
     ax[0].axhline(b["threshold"], color="k", ls=":", lw=1, label="threshold 0.1")
     ax[0].set(yscale="log", xlabel="SGD step", ylabel="diversity D_2 of layer 2",
-              title=f"depth-4 i.i.d. networks, teacher task, lr {b['lr']} ({seeds} seeds per width)")
+              title=f"depth-4 i.i.d. nets, teacher task, lr {b['lr']}, {seeds} seeds per width")
     ax[0].legend(fontsize=7)
+    ax[0].title.set_fontsize(10)
     for s in range(seeds):
         pts = [(n, b["escape"][f"{s}/{n}"]) for n in widths if b["escape"][f"{s}/{n}"] is not None]
         if pts:
             ax[1].plot(*zip(*pts), "o-", label=f"seed {s}")
     ax[1].set(xscale="log", xlabel="width n", ylabel="first step with D_2 > 0.1",
-              title="how long layer 2 stays degenerate (missing: never within the run)")
+              title="how long layer 2 stays degenerate\n(no point: not within the run)")
     _width_ticks(ax[1], widths)
+    ax[1].title.set_fontsize(10)
     ax[1].legend(fontsize=7)
     for x in ax:
         x.grid(alpha=0.3, which="both")
@@ -342,7 +345,10 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="widths up to 256, 2 seeds, shorter runs (about a minute)")
     ap.add_argument("--out", default=HERE, help="output folder (default: this folder)")
     ap.add_argument("--replot", action="store_true", help="redraw the figures and README from OUT/results.json")
+    ap.add_argument("--parts", default="abcd", help="parts to (re)run, e.g. 'd'; the others are kept from OUT/results.json")
     args = ap.parse_args(argv)
+    if not args.parts or not set(args.parts) <= set("abcd"):
+        ap.error(f"--parts takes letters from 'abcd', got {args.parts!r}")
     os.makedirs(args.out, exist_ok=True)
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as fh:
@@ -357,13 +363,23 @@ def main(argv=None) -> int:
         cfg = {"widths": [32, 64, 128, 256, 512, 1024, 2048], "seeds": 3, "depths": [2, 3, 4, 5, 6],
                "long_steps": 2000, "escape_widths": [32, 64, 128, 256, 512, 1024], "coupling_widths": [16, 32, 64, 128, 256, 512], "learn_width": 256,
                "learn_steps": 4000}
+    path = os.path.join(args.out, "results.json")
     res: dict = {"quick": args.quick, "config": cfg, "part_seconds": {}}
+    if set(args.parts) != set("abcd"):
+        if not os.path.exists(path):
+            ap.error(f"--parts {args.parts} keeps the other parts from {path}, which does not exist; run all parts")
+        with open(path) as fh:
+            res = json.load(fh)
+        if res.get("quick") != args.quick:
+            ap.error(f"{path} comes from a run with the other --quick setting; run all parts")
     for name, part in (("a", part_a), ("b", part_b), ("c", part_c), ("d", part_d)):
+        if name not in args.parts:
+            continue
         t0 = time.perf_counter()
         res[name] = part(cfg)
         res["part_seconds"][name] = time.perf_counter() - t0
         print(f"part ({name}) done in {res['part_seconds'][name]:.0f} s", flush=True)
-    with open(os.path.join(args.out, "results.json"), "w") as fh:
+    with open(path, "w") as fh:
         json.dump(res, fh)
     _outputs(res, args.out)
     print(f"done in {sum(res['part_seconds'].values()):.0f} s")
