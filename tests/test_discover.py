@@ -73,19 +73,33 @@ def _c2_matrix_data(seed, n):
     return (P, *orbit_teacher_data(P, 3, n, seed, scale=4.0))
 
 
-@pytest.mark.parametrize("seed", [1, 2])  # seeds whose second direction does not snap when added (seed 0 does)
-def test_leak_guard_then_refinement_recover_the_exact_EG_from_a_rough_estimate(seed):
-    """C2 matrix unit, random WI teacher, 30 000 samples: the second direction of E^G is too
-    rough to snap. The leak of its error passes the t test but not the leak bound; the stop
-    is then refined (least squares on the off-subspace velocity) and snapped onto E^G, and the
-    test at the exact subspace finds nothing more."""
-    P, X, Y = _c2_matrix_data(seed, 30_000)
-    r = discover(P.unit, (X, Y), n_particles=8, lr=5.0, horizon=50, seed=0)
-    E = P.fixed_subspace()
-    assert r.dim == E.dim and r.exact_basis is not None and r.angle_to(E) < 1e-9
-    stop = [h for h in r.history if h["added"] == 0 and h["t"] > h["threshold"]]
-    assert stop and stop[0]["polished"] and stop[0]["t"] > stop[0]["threshold"] and stop[0]["signal"] < stop[0]["leak_bound"]
-    assert r.history[-1]["t"] < r.history[-1]["threshold"]  # nothing escapes the exact E^G
+def _inside(r, E):
+    """The found basis lies in E (orthogonal projection changes nothing)."""
+    return np.abs(E.project(r.basis.T).T - r.basis).max() < 1e-9
+
+
+def test_leak_guard_then_refinement_recover_the_exact_EG_across_seeds():
+    """C2 matrix unit, random WI teacher, 30 000 samples, teacher/data seeds 0-7. Measured:
+    5 of 8 end at the exact E^G (dim 2; in seeds 1 and 2 the second direction is too rough to
+    snap: its leak passes the t test but not the leak bound, the stop is refined and snapped),
+    seeds 3 and 4 stop at dim 1 (exact, inside E^G), seed 7 ends unsnapped at 0.058 rad. The
+    assertions: at least 4 of 8 exact E^G, the refinement path taken and successful at least
+    once, and no exact result outside E^G in any seed."""
+    exact_EG, refined = 0, 0
+    for seed in range(8):
+        P, X, Y = _c2_matrix_data(seed, 30_000)
+        r = discover(P.unit, (X, Y), n_particles=8, lr=5.0, horizon=50, seed=0)
+        E = P.fixed_subspace()
+        if r.exact_basis is not None:
+            assert _inside(r, E), seed  # never a wrong exact subspace
+        if r.exact_basis is not None and r.dim == E.dim and r.angle_to(E) < 1e-9:
+            exact_EG += 1
+            assert r.history[-1]["t"] < r.history[-1]["threshold"]  # nothing escapes the exact E^G
+            stop = [h for h in r.history if h["added"] == 0 and h["t"] > h["threshold"]]
+            if stop and stop[0]["polished"]:
+                assert stop[0]["signal"] < stop[0]["leak_bound"]
+                refined += 1
+    assert exact_EG >= 4 and refined >= 1, (exact_EG, refined)
 
 
 def test_without_the_leak_guard_the_leak_inflates_the_dimension(monkeypatch):
@@ -207,34 +221,30 @@ def test_direction_standard_error_is_calibrated_and_shrinks_with_the_noise():
     assert _snap_tolerance(1e-3, 5e-2) == pytest.approx(4e-3) and _snap_tolerance(1.0, 5e-2) == 5e-2
 
 
-@pytest.mark.parametrize("seed", [0, 2])  # seeds 0-5: 4 of 6 exact; 1 and 5 merge two orbits (see below)
-def test_planted_d4_patch_with_orbit_closure(seed):
-    """D4 on a 3x3 patch, invariant teacher, 40 000 samples: the linear correlation u lies in
-    E^G and its equal entries show centre, edges and corners, so with closure="orbits" one
-    direction gives E^G exactly; the exact E^G is then tested and nothing escapes. When two
-    orbits of u have values closer than the noise they form one class (a subspace of E^G)
-    and the split is a curvature-only direction: seed 1 ends at dim 5 unsnapped (0.12 rad),
-    seed 5 at dim 4 (next test)."""
+def test_planted_d4_patch_with_orbit_closure_across_seeds():
+    """D4 on a 3x3 patch, invariant teacher, 40 000 samples, teacher/data seeds 0-9. The linear
+    correlation u lies in E^G and its equal entries show centre, edges and corners, so with
+    closure="orbits" one direction gives E^G exactly. When two orbits of u have values closer
+    than the noise they form one class: an exact subspace of E^G, short of it, and the split is
+    a curvature-only direction. Measured: 6 of 10 exact E^G (dim 5), 3 exact proper subspaces
+    of E^G (dims 4, 3, 4: seeds 5, 8, 9), 1 unsnapped at 0.12 rad (seed 1). The assertions: at
+    least 5 of 10 exact E^G, identified as the 3x3 patch, and every exact result inside E^G."""
     from symfix.discovery import identify
 
     P = d4_patch_problem()
-    X, Y = orbit_teacher_data(P, 3, 40_000, seed)
-    r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0, closure="orbits")
     E = P.fixed_subspace()
-    assert r.dim == E.dim == 5 and r.exact_basis is not None and r.angle_to(E) < 1e-9
-    assert r.history[0]["added"] == 1 and r.history[0]["closure"] == 2
-    assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
-    assert "3x3 patch" in identify(r, P.unit)[0].name
-
-
-def test_orbit_closure_that_merges_two_orbits_stays_inside_EG():
-    """Seed 5 of the D4 patch: two orbits of u have nearly equal values and form one class; the
-    closure gives a 4-dimensional exact subspace, short of E^G but inside it (a closure that
-    split an orbit would leave E^G)."""
-    P = d4_patch_problem()
-    r = discover(P.unit, orbit_teacher_data(P, 3, 40_000, 5), n_particles=16, horizon=100, seed=0, closure="orbits")
-    assert r.dim == 4 and r.exact_basis is not None
-    np.testing.assert_allclose(P.fixed_subspace().project(r.basis.T).T, r.basis, atol=1e-12)
+    exact_EG = 0
+    for seed in range(10):
+        X, Y = orbit_teacher_data(P, 3, 40_000, seed)
+        r = discover(P.unit, (X, Y), n_particles=16, horizon=100, seed=0, closure="orbits")
+        if r.exact_basis is not None:
+            assert _inside(r, E), seed  # a closure that split an orbit would leave E^G
+        if r.exact_basis is not None and r.dim == E.dim == 5 and r.angle_to(E) < 1e-9:
+            exact_EG += 1
+            assert r.history[0]["added"] == 1 and r.history[0]["closure"] == 2
+            assert r.history[-1]["added"] == 0 and r.history[-1]["t"] < r.history[-1]["threshold"]
+            assert "3x3 patch" in identify(r, P.unit)[0].name
+    assert exact_EG >= 5, exact_EG
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
