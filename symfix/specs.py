@@ -136,6 +136,9 @@ class Spec:
 
 def load_spec(name_or_path: str) -> Spec:
     """A built-in spec by name, or a TOML file by path."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise InputError(f"load_spec needs a built-in spec name or a path, got {type(name_or_path).__name__}")
+    name_or_path = os.fspath(name_or_path)
     if name_or_path in BUILTIN_SPECS:
         return parse_spec(tomllib.loads(BUILTIN_SPECS[name_or_path]), name_or_path)
     if not os.path.exists(name_or_path):
@@ -147,6 +150,8 @@ def load_spec(name_or_path: str) -> Spec:
             table = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{name_or_path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name_or_path}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8") from None
     except OSError as exc:
         raise InputError(f"{name_or_path}: cannot read: {exc.strerror}") from None
     return parse_spec(table, name_or_path)

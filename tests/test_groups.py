@@ -64,8 +64,8 @@ def test_sampling_is_uniform(rng):
 def test_matrix_group_closure_and_cap():
     G = groups.from_generators([[[0, -1], [1, 0]], [[1, 0], [0, -1]]])
     assert G.order == 8
-    with pytest.raises(GroupError, match="do not close"):
-        groups.from_generators([[[1, 1], [0, 1]]], cap=50)
+    with pytest.raises(GroupError, match="do not close"):  # finite, but larger than the cap
+        groups.from_generators([[[0, -1], [1, 0]], [[1, 0], [0, -1]]], cap=5)
     with pytest.raises(GroupError, match="singular"):
         groups.from_generators([[[1, 0], [0, 0]]])
 

@@ -180,20 +180,22 @@ def certify(
     """
     import cvxpy as cp
 
-    x = np.asarray(x, dtype=np.float64)
+    from .._validate import real_array
+
+    x = real_array(x, "x", finite=False)
     u = problem.unit
     if x.ndim != 2 or x.shape[1] != u.d or x.shape[0] == 0:
         raise InputError(f"x must be a non-empty (n, {u.d}) array, got shape {x.shape}")
     if callable(y):
         y = y(x)
-    y = np.asarray(y, dtype=np.float64)
+    y = real_array(y, "y", finite=False)
     if y.ndim == 1 and u.c == 1:
         y = y[:, None]
     if y.shape != (x.shape[0], u.c):
         raise InputError(f"y must have shape ({x.shape[0]}, {u.c}), got {y.shape}")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise InputError("x or y contains NaN or inf")
-    dic = np.asarray(dictionary, dtype=np.float64)
+    dic = real_array(dictionary, "dictionary")
     if dic.ndim != 2 or dic.shape[1] != problem.param_dim or dic.shape[0] == 0:
         raise InputError(f"dictionary must be a non-empty (K, {problem.param_dim}) array, got shape {dic.shape}")
     n, K = x.shape[0], dic.shape[0]

@@ -103,7 +103,9 @@ class Discovery:
         return int(self.basis.shape[1])
 
     def project(self, v: Any) -> np.ndarray:
-        v = np.asarray(v, dtype=np.float64)
+        from .._validate import real_array
+
+        v = real_array(v, "project: the vectors", last=self.basis.shape[0], finite=False)
         return (v @ self.basis) @ self.basis.T
 
     def angle_to(self, other: Any) -> float:
@@ -253,9 +255,9 @@ def discover(
         raise InputError(f"n_folds must be an int >= 2 (directions are found on half the folds, tested on the other), "
                          f"got {n_folds!r}")
     if start is not None:
-        arr = np.asarray(start, dtype=np.float64) if not isinstance(start, str) else None
-        if arr is None or not np.all(np.isfinite(arr)):
-            raise InputError("start must be a finite (D, k) array (a basis of E_0)")
+        from .._validate import real_array
+
+        real_array(start, "start (a (D, k) basis of E_0)", ndim=2)
     Q = default_start(unit) if start is None else _orthonormal(start, D)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(X.shape[0])
@@ -503,10 +505,9 @@ def _orthonormal(start: Any, D: int) -> np.ndarray:
 def _check_data(unit: Any, data: Any) -> tuple[np.ndarray, np.ndarray]:
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise InputError("data must be a pair (X, Y) of arrays")
-    try:
-        X, Y = (np.asarray(a, dtype=np.float64) for a in data)
-    except (TypeError, ValueError):
-        raise InputError("data must be numeric arrays (X, Y)") from None
+    from .._validate import real_array
+
+    X, Y = real_array(data[0], "data X", finite=False), real_array(data[1], "data Y", finite=False)
     if Y.ndim == 1 and unit.c == 1:
         Y = Y[:, None]
     if X.ndim != 2 or X.shape[1] != unit.d or Y.shape != (X.shape[0], unit.c):

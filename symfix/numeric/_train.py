@@ -199,7 +199,10 @@ def train(
     else:
         if particles0 is None:
             raise InputError(f"particles0 must be an (N, {D}) array")
-        theta = _column_major(torch.as_tensor(np.asarray(particles0, dtype=np.float64), dtype=dt, device=dev))
+        from .._validate import real_array
+
+        p0 = real_array(particles0, "particles0", ndim=2, finite=False)
+        theta = _column_major(torch.as_tensor(p0, dtype=dt, device=dev))
     if theta.ndim != 2 or theta.shape[1] != D or theta.shape[0] == 0:
         raise InputError(f"particles0 must have shape (N, {D}), got {tuple(theta.shape)}")
     if not torch.isfinite(theta).all():

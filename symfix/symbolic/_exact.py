@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence, Union
 
+from tokenize import TokenError
+
 import numpy as np
 import sympy
 from sympy.polys.domains import QQ
@@ -121,29 +123,78 @@ def is_exact(op: Operator) -> bool:
     return not isinstance(op, np.ndarray)
 
 
+MAX_ENTRY_BITS = 4096  # exact entries beyond this size are refused before any big-integer work
+MAX_ENTRY_CHARS = 1000
+MAX_EXPONENT = 64
+
+
+def _bounded(f: Fraction, shown: Any) -> Fraction:
+    if f.numerator.bit_length() > MAX_ENTRY_BITS or f.denominator.bit_length() > MAX_ENTRY_BITS:
+        raise InputError(f"matrix entry {str(shown)[:40]!r}... has more than {MAX_ENTRY_BITS} bits; exact entries this "
+                         "large are refused (rescale the matrix, or use a float array for the numeric route)")
+    return f
+
+
+_NAMES = frozenset({"sqrt", "cbrt", "root", "cos", "sin", "tan", "pi", "exp", "log", "Rational", "E"})
+
+
+def _check_expression(text: str) -> None:
+    """Refuse, before evaluation, anything but arithmetic on numbers and a few named functions,
+    integers too large, and powers with large exponents (``10**10**12`` would exhaust memory
+    inside the big-integer library, which no ``except`` can catch)."""
+    import re
+
+    from sympy.parsing.sympy_parser import parse_expr
+
+    names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+    if not names <= _NAMES or not re.fullmatch(r"[0-9A-Za-z_+\-*/().,\s^]*", text):
+        bad = sorted(names - _NAMES) or ["a character"]
+        raise InputError(f"matrix entry {text[:40]!r} uses {bad[0]!r}; entries are numbers with + - * / ** and "
+                         f"{', '.join(sorted(_NAMES))}")
+    e = parse_expr(text, evaluate=False)
+    for node in sympy.preorder_traversal(e):
+        if isinstance(node, sympy.Integer) and int(node).bit_length() > MAX_ENTRY_BITS:
+            raise InputError(f"matrix entry {text[:40]!r} holds an integer of more than {MAX_ENTRY_BITS} bits")
+        if isinstance(node, sympy.Pow):
+            ex = node.exp.evalf(15)  # floating evaluation: safe for huge values
+            if ex.is_Number and (not ex.is_finite or abs(float(ex)) > MAX_EXPONENT):
+                raise InputError(f"matrix entry {text[:40]!r} has an exponent of {ex:.3g}, above {MAX_EXPONENT}; exact "
+                                 "entries this large are refused")
+
+
 def _parse_entry(x: Any) -> Any:
     """Parse one matrix entry into a Fraction (rational) or a sympy expression (algebraic)."""
     if isinstance(x, bool):
         raise InputError(f"matrix entry {x!r} is a bool; give numbers such as 0, 1, '1/2' or 'sqrt(2)/2'")
     if isinstance(x, (int, np.integer)):
-        return Fraction(int(x))
+        return _bounded(Fraction(int(x)), x)
     if isinstance(x, Fraction):
-        return x
+        return _bounded(x, x)
     if isinstance(x, str):
+        if len(x) > MAX_ENTRY_CHARS:
+            raise InputError(f"matrix entry {x[:40]!r}... is longer than {MAX_ENTRY_CHARS} characters")
+        import re
+
+        big = re.search(r"[eE]\s*([+-]?\d+)\s*$", x)
+        if big and abs(int(big.group(1)[:12])) > 1000:
+            raise InputError(f"matrix entry {x[:40]!r} has a decimal exponent beyond ±1000; exact entries this large are refused")
         try:
-            return Fraction(x.strip())
+            return _bounded(Fraction(x.strip()), x)
         except ZeroDivisionError:
             raise InputError(f"matrix entry {x!r} divides by zero; give finite numbers") from None
         except ValueError:
             pass
         try:
+            _check_expression(x)
             e = sympy.sympify(x, rational=True)
-        except (sympy.SympifyError, TypeError, SyntaxError) as err:
+        except InputError:
+            raise
+        except (sympy.SympifyError, TypeError, SyntaxError, ValueError, AttributeError, TokenError) as err:
             raise InputError(f"cannot parse matrix entry {x!r}; write rationals as '1/2' or algebraic numbers as 'sqrt(2)/2'") from err
         return _parse_entry(e)
     if isinstance(x, sympy.Basic):
         if x.is_Rational:
-            return Fraction(int(x.p), int(x.q))
+            return _bounded(Fraction(int(x.p), int(x.q)), x)
         if x.free_symbols or not x.is_number or x.is_real is False:
             raise InputError(f"matrix entry {x} is not a real number; give exact real numbers")
         if x.is_finite is not True or x.has(sympy.nan, sympy.zoo, sympy.oo):

@@ -109,6 +109,9 @@ class FixedSubspace:
         Computes ``(v Q) Q^T`` with an orthonormal basis Q, in O(D * dim) (O(D) on the orbit
         route); the D x D projector is never formed. Accepts numpy arrays and torch tensors.
         """
+        from .._validate import real_array
+
+        v = real_array(v, "project: the vectors", last=self.ambient_dim, finite=False, keep_tensor=True)
         q = self.orthonormal_basis()
         if hasattr(v, "detach") and hasattr(v, "new_tensor"):  # torch tensor, kept on its device
             import torch
@@ -119,9 +122,7 @@ class FixedSubspace:
                 qt = torch.as_tensor(dense, dtype=v.dtype, device=v.device)
                 self._cache[("qt", v.dtype, v.device)] = qt
             return (v @ qt) @ qt.T
-        x = np.asarray(v, dtype=np.float64)
-        if x.shape[-1] != self.ambient_dim:
-            raise InputError(f"project: last axis has length {x.shape[-1]}, expected D = {self.ambient_dim}")
+        x = v
         flat = x.reshape(-1, self.ambient_dim)
         if self.dim == 0:
             return np.zeros_like(x)
@@ -148,8 +149,13 @@ class FixedSubspace:
 
         Numeric bases are checked to ``100 * tol`` relative to the largest generator norm.
         """
+        if isinstance(generators, (str, bytes)) or not hasattr(generators, "__iter__"):
+            raise InputError("verify: generators must be a list of matrices or permutations")
         ops = [g if isinstance(g, (SignedPerm, DomainMatrix)) else as_operator(g) for g in generators]
         lies = [a if isinstance(a, (SignedPerm, DomainMatrix)) else as_operator(a) for a in lie_generators]
+        for k, o in enumerate(ops + lies):
+            if op_dim(o) != self.ambient_dim:
+                raise InputError(f"verify: generator {k} acts on R^{op_dim(o)}, but the subspace lies in R^{self.ambient_dim}")
         return verify_basis(self, ops, lies)
 
 

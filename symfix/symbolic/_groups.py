@@ -336,9 +336,15 @@ class LieGroup(Group):
 # catalogue
 
 
-def _check_n(n: Any, name: str, minimum: int = 1) -> int:
+MAX_DEGREE = 10**6  # permutation groups: generators are lists of n images
+MAX_LIE_DIM = 32  # orthogonal(n): the so(n) generators are built exactly, O(n^4) work
+
+
+def _check_n(n: Any, name: str, minimum: int = 1, maximum: int = MAX_DEGREE) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise InputError(f"{name}(n) needs an integer n >= {minimum}, got {n!r}")
+    if n > maximum:
+        raise InputError(f"{name}(n) is built for n <= {maximum}, got {n}; symfix forms its generators explicitly")
     return int(n)
 
 
@@ -446,9 +452,40 @@ def from_generators(gens: Sequence[Any], *, cap: int = DEFAULT_CLOSURE_CAP) -> F
             if abs(det) != 1:  # g^k = I forces det(g)^k = 1, so a rational det is ±1
                 raise GroupError(f"generator {k} has determinant {det}, not ±1, so it has infinite order and "
                                  "generates no finite group; give matrices of finite order (e.g. orthogonal ones)")
+        reason = _infinite_order(m)
+        if reason:
+            raise GroupError(f"generator {k} has infinite order ({reason}), so it generates no finite group; give "
+                             "matrices of finite order (e.g. orthogonal ones)")
     elems, perms = _close(mats, cap)
     spec = f"from_generators({_matrices_repr(mats)!s})" if cap == DEFAULT_CLOSURE_CAP else f"from_generators({_matrices_repr(mats)!s}, cap={cap})"
     return FiniteGroup(spec, perms, len(elems), order=len(elems), matrices=tuple(elems), matrix_generators=tuple(mats))
+
+
+def _infinite_order(m: DomainMatrix) -> str:
+    """A reason why the matrix has infinite order, found at once, or ''. An element of finite
+    order is diagonalisable with eigenvalues on the unit circle, so its powers stay bounded:
+    an eigenvalue off the circle, or powers g^(2^j) whose norm keeps growing (a Jordan block,
+    e.g. [[1, 1], [0, 1]]), prove infinite order. Bounded powers prove nothing (the exact
+    closure decides)."""
+    try:
+        a = np.array(m.to_Matrix().evalf(30).tolist(), dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    if not np.isfinite(a).all():
+        return ""
+    lam = np.abs(np.linalg.eigvals(a)).max(initial=0.0)
+    if lam > 1 + 1e-6:
+        return f"an eigenvalue of modulus {lam:.4g} > 1"
+    norms, p = [], a.copy()
+    for _ in range(24):  # g^(2^j), j = 1..24: a Jordan block grows like 2^j, a finite-order g stays bounded
+        p = p @ p
+        nrm = np.abs(p).max()
+        if not np.isfinite(nrm):
+            return "its powers overflow"
+        norms.append(nrm)
+    if norms[-1] > 1e3 * max(1.0, max(norms[:10])) and norms[-1] > 16 * max(norms[:19]):
+        return f"the entries of g^(2^j) grow without bound: {norms[9]:.3g} at j = 10, {norms[-1]:.3g} at j = 24"
+    return ""
 
 
 def _is_perm_like(g: Any) -> bool:
@@ -516,6 +553,6 @@ def so3() -> LieGroup:
 
 def orthogonal(n: int) -> LieGroup:
     """O(n): so(n) generators plus the reflection diag(-1, 1, ..., 1)."""
-    n = _check_n(n, "orthogonal")
+    n = _check_n(n, "orthogonal", maximum=MAX_LIE_DIM)
     return LieGroup(f"orthogonal({n})", n, connected=False)
 

@@ -87,6 +87,25 @@ class Unit:
         """M_g θ for particles θ (N, D), given the matrices ρ_g, ρ̂_g (and hidden-layer ρ_l(g))."""
         raise NotImplementedError
 
+    def _inputs(self, x: Any, theta: Any) -> tuple[Any, Any]:
+        """(x, θ) validated: float arrays or tensors as given; anything else (lists, ints) is
+        converted to float64 numpy (or to θ's tensor type when θ is a tensor)."""
+        from .._validate import real_array
+
+        fast = lambda v: (is_torch(v) and v.is_floating_point()) or (isinstance(v, np.ndarray) and v.dtype.kind == "f")
+        if not (fast(x) and fast(theta) and is_torch(x) == is_torch(theta)):
+            x = real_array(x, "inputs x", ndim=2, finite=False, keep_tensor=True)
+            theta = real_array(theta, "particles", ndim=2, finite=False, keep_tensor=True)
+            if is_torch(x) != is_torch(theta):
+                import torch
+
+                ref = x if is_torch(x) else theta
+                x, theta = (torch.as_tensor(v, dtype=ref.dtype, device=ref.device) for v in (x, theta))
+            elif is_torch(x) and x.dtype != theta.dtype:
+                x = x.to(theta.dtype)
+        self._check_x_theta(x, theta)
+        return x, theta
+
     def _check_x_theta(self, x: Any, theta: Any) -> None:
         if x.ndim != 2 or x.shape[1] != self.d:
             raise InputError(f"inputs must have shape (B, {self.d}), got {tuple(x.shape)}")
@@ -112,7 +131,7 @@ class Neuron(Unit):
         return rho_out + rho_in.dual + trivial(rho_in.group)
 
     def forward(self, x: Any, theta: Any) -> Any:
-        self._check_x_theta(x, theta)
+        x, theta = self._inputs(x, theta)
         c, d = self.c, self.d
         a, w, b = _split_cols(theta, (c, d, 1))
         h = self.sigma(x @ w.T + b[:, 0])  # (B, N)
@@ -120,7 +139,7 @@ class Neuron(Unit):
 
     def mean_forward(self, x: Any, theta: Any) -> Any:
         """(1/N) σ(x Wᵀ + b) a: one matrix product, no (N, B, c) intermediate."""
-        self._check_x_theta(x, theta)
+        x, theta = self._inputs(x, theta)
         c, d = self.c, self.d
         a, w, b = _split_cols(theta, (c, d, 1))
         return (self.sigma(x @ w.T + b[:, 0]) @ a) / theta.shape[0]
@@ -168,7 +187,7 @@ class MatrixUnit(Unit):
         return hom(rho_in, rho_out)
 
     def forward(self, x: Any, theta: Any) -> Any:
-        self._check_x_theta(x, theta)
+        x, theta = self._inputs(x, theta)
         z = theta.reshape(theta.shape[0], self.c, self.d)
         return self.sigma(_einsum("ncd,bd->nbc", z, x))
 
@@ -255,7 +274,7 @@ class MLP(Unit):
         return out
 
     def forward(self, x: Any, theta: Any) -> Any:
-        self._check_x_theta(x, theta)
+        x, theta = self._inputs(x, theta)
         layers = self._split(theta)
         W, b = layers[0]
         h = _einsum("nij,bj->nbi", W, x) + b[:, None, :]
