@@ -13,7 +13,7 @@ import numpy as np
 
 from ._errors import InputError
 
-__all__ = ["real_array", "count"]
+__all__ = ["real_array", "count", "choice", "seed", "number", "items"]
 
 
 def _is_tensor(x: Any) -> bool:
@@ -80,3 +80,45 @@ def count(n: Any, name: str, *, minimum: int = 1, maximum: int | None = None, wh
     if maximum is not None and n > maximum:
         raise InputError(f"{name} = {n} is larger than the {maximum} symfix can build{'; ' + why if why else ''}")
     return int(n)
+
+
+def choice(value: Any, options: Any, name: str) -> str:
+    """One of the named options (a string); arrays, numbers and typos get one clear line."""
+    if not isinstance(value, str) or value not in options:
+        raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, options))}")
+    return value
+
+
+def seed(value: Any, name: str = "seed") -> int | None:
+    """None or an int >= 0 (numpy's seeding rules), checked before any random stream is made."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or value >= 2**128:
+        raise InputError(f"{name} must be None or an int between 0 and 2**128 - 1, got {value!r}")
+    return int(value)
+
+
+def number(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
+    """A finite real number, optionally >= (or >, with ``strict``) ``minimum``."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise InputError(f"{name} = {value!r} is too large") from None
+    if not math.isfinite(v) or (minimum is not None and (v <= minimum if strict else v < minimum)):
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
+        raise InputError(f"{name} must be a finite number{bound}, got {value!r}")
+    return v
+
+
+def items(obj: Any, name: str, what: str = "a list") -> list:
+    """``list(obj)`` for a sequence argument; strings, scalars and 0-d arrays are refused."""
+    if isinstance(obj, (str, bytes, dict)) or obj is None:
+        raise InputError(f"{name} must be {what}, got {type(obj).__name__}")
+    try:
+        return list(obj)
+    except TypeError:
+        raise InputError(f"{name} must be {what}, got {type(obj).__name__}") from None

@@ -182,6 +182,11 @@ def certify(
 
     from .._validate import real_array
 
+    from .._validate import number
+
+    tol = number(tol, "tol", minimum=0.0, strict=True)
+    if solver is not None and (not isinstance(solver, str) or not solver):
+        raise InputError(f"solver must be a cvxpy solver name such as 'CLARABEL', got {solver!r}")
     x = real_array(x, "x", finite=False)
     u = problem.unit
     if x.ndim != 2 or x.shape[1] != u.d or x.shape[0] == 0:

@@ -239,13 +239,19 @@ def discover(
             raise InputError(f"the data sampler failed: {type(exc).__name__}: {exc}") from None
     X, Y = _check_data(unit, data)
     D = unit.param_dim
-    for name, v in (("n_particles", n_particles), ("horizon", horizon), ("snapshots", snapshots)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise InputError(f"{name} must be a positive int, got {v!r}")
-    if closure not in (None, "orbits", "signed-orbits"):
+    from .._validate import count
+
+    n_particles = count(n_particles, "n_particles", maximum=10**6, why="discovery trains every particle on every sample")
+    horizon = count(horizon, "horizon", maximum=10**6, why="the horizon counts training steps per iteration")
+    snapshots = count(snapshots, "snapshots", maximum=10**4)
+    from .._validate import seed as check_seed
+
+    seed = check_seed(seed)
+    if closure is not None and (not isinstance(closure, str) or closure not in ("orbits", "signed-orbits")):
         raise InputError(f"closure must be None, 'orbits' or 'signed-orbits', got {closure!r}")
-    if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
-        raise InputError(f"lr must be a finite number > 0, got {lr!r}")
+    from .._validate import number
+
+    lr = number(lr, "lr", minimum=0.0, strict=True)
     for name, v, lo, hi in (("alpha", alpha, 0.0, 1.0), ("std", std, 0.0, np.inf), ("snap_tol", snap_tol, 0.0, np.inf)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo < v < hi):
             raise InputError(f"{name} must be a number in ({lo:g}, {hi:g}), got {v!r}")
@@ -293,6 +299,11 @@ def discover(
                 th = th - (lr / n_particles) * (v @ Qt @ Qt.T)
         esc = _free_escape(unit, full, th, Qt, lr, tau, max(1, horizon // 10))
         O = np.stack([torch.cat(rows).numpy() for rows in per_fold])  # (K, rows, D)
+        if not (np.isfinite(O).all() and bool(torch.isfinite(th).all())):
+            from ..numeric import TrainingError
+
+            raise TrainingError(f"discover: the constrained training diverged at iteration {it} (non-finite particles or "
+                                f"velocities with lr = {lr:g}); lower lr or rescale the data")
         snaps.append({"basis": Q.copy(), "particles": th.numpy().copy(), "off_velocity": O.mean(0)[-n_particles:]})
         k, t_top, s_top, vt, s_all = _count_directions(O, t_crit)
         k = min(k, D - Q.shape[1])

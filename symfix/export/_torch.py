@@ -81,19 +81,20 @@ def to_torch(problem: Any, width: int | None = None, *, particles: Any = None, s
     ('EquivariantNetwork', 'MeanFieldNetwork')
     """
     if particles is None:
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise InputError(f"width must be a positive int (or give particles=), got {width!r}")
+        from .._validate import count
+
+        width = count(width, "width (or give particles=)", maximum=10**7, why="the module stores width x dim E^G weights")
         if not (isinstance(std, (int, float)) and np.isfinite(std) and std > 0):
             raise InputError(f"std must be a finite number > 0, got {std!r}")
         dt = torch.float32 if dtype is None else dtype
         dim = problem.fixed_subspace().dim
-        gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        from .._validate import seed as check_seed
+
+        gen = torch.Generator().manual_seed(0 if seed is None else check_seed(seed))
         return EquivariantNetwork(problem, std * torch.randn(width, dim, generator=gen, dtype=torch.float64), dtype=dt)
-    th = particles.detach().cpu().numpy() if hasattr(particles, "detach") else particles
-    try:
-        th = np.asarray(th, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError("particles must be a numeric (N, D) array") from None
+    from .._validate import real_array
+
+    th = real_array(particles, "particles", finite=False)
     D = problem.param_dim
     if th.ndim != 2 or th.shape[1] != D or th.shape[0] == 0:
         raise InputError(f"particles must have shape (N, {D}) with N >= 1, got {th.shape}")

@@ -273,8 +273,10 @@ class NetSymmetries:
     def act(self, element: NetElement, theta: Any) -> Any:
         """g·θ on a flat vector (numpy or torch, shape (D,) or (..., D)); returns the same type."""
         self._element(element)
+        from .._validate import real_array
+
         is_torch = hasattr(theta, "detach")
-        arr = theta.detach().cpu().numpy() if is_torch else np.asarray(theta)
+        arr = theta.detach().cpu().numpy() if is_torch else real_array(theta, "theta", finite=False)
         if arr.shape[-1:] != (self.param_dim,) or not np.issubdtype(arr.dtype, np.floating):
             raise InputError(f"theta must be a float vector of length D = {self.param_dim}, got shape {arr.shape}")
         out = act_flat(self.arch, element, arr)

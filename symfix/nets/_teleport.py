@@ -55,7 +55,7 @@ def teleport(module: Any, S: Any, to: str = "balanced", *, probe: Any = None, lo
     from ._element import NetElement
     from ._params import clone_module
 
-    if to not in ("balanced", "equilibrium"):
+    if not isinstance(to, str) or to not in ("balanced", "equilibrium"):
         raise InputError(f"to must be 'balanced' or 'equilibrium', got {to!r}")
     S.check_module(module)
     if S.lie_dim == 0:

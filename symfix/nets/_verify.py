@@ -190,7 +190,10 @@ def functional_dimension(S: Any, module: Any, inputs: Any, *, rtol: float = 1e-9
 def _as_inputs(inputs: Any) -> Any:
     import torch
 
-    x = torch.as_tensor(inputs) if not isinstance(inputs, torch.Tensor) else inputs
+    from .._validate import real_array
+
+    x = real_array(inputs, "inputs", finite=False, keep_tensor=True)
+    x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x
     if x.ndim < 2 or x.shape[0] < 1 or not torch.is_floating_point(x):
         raise InputError(f"inputs must be a float batch of shape (B, ...) with B >= 1, got shape {tuple(x.shape)}")
     if not bool(torch.isfinite(x).all()):

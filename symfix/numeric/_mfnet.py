@@ -106,9 +106,9 @@ def activation(name: str) -> tuple[Any, Any]:
 
 
 def _check_widths(widths: Any) -> tuple[int, ...]:
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
-        raise InputError(f"widths must be a list of ints (input, hidden..., output), e.g. [64, 128, 128, 10]; got {widths!r}")
-    ws = tuple(widths)
+    from .._validate import items
+
+    ws = tuple(items(widths, "widths", "a list of ints (input, hidden..., output), e.g. [64, 128, 128, 10]"))
     if len(ws) < 3:
         raise InputError(f"widths needs the input dimension, at least one hidden width and the output dimension; got {ws!r}")
     for w in ws:

@@ -205,9 +205,9 @@ def _unflatten(net: MFNetwork, flat: np.ndarray) -> MFNetwork:
 
 
 def _positive(v: Any, name: str) -> float:
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a finite number > 0, got {v!r}")
-    return float(v)
+    from .._validate import number
+
+    return number(v, name, minimum=0.0, strict=True)
 
 
 class _Sampler:
@@ -226,10 +226,10 @@ class _Sampler:
         if batches is not None:
             if batch_size is not None or steps is not None:
                 raise InputError("batch_size and steps go with data=(X, Y); with batches, each batch is one step")
-            if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
-                raise InputError("batches must be an iterable of (x, y) pairs")
+            from .._validate import items
+
             out = []
-            for k, b in enumerate(batches):
+            for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):
                 if not (isinstance(b, (tuple, list)) and len(b) == 2):
                     raise InputError(f"batch {k} must be a pair (x, y)")
                 x = as_matrix(b[0], d, net.dtype, net.device, f"batch {k}: x")

@@ -88,7 +88,7 @@ def _resolve(dtype: Any, device: Any) -> tuple[Any, Any]:
     import torch
 
     dt = torch.float64 if dtype is None else (getattr(torch, dtype, None) if isinstance(dtype, str) else dtype)
-    if dt not in (torch.float32, torch.float64):
+    if not isinstance(dt, torch.dtype) or dt not in (torch.float32, torch.float64):
         raise InputError(f"dtype must be float32 or float64, got {dtype!r}")
     try:
         dev = torch.device("cpu" if device is None else device)
@@ -178,13 +178,16 @@ def train(
     """
     import torch
 
-    if scheme not in SCHEMES:
-        raise InputError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    from .._validate import choice, seed as check_seed
+
+    choice(scheme, SCHEMES, "scheme")
+    seed = check_seed(seed)
     if not isinstance(problem, Problem):
         raise InputError("train needs a symfix.Problem")
-    for name, v in (("lr", lr), ("tau", tau), ("beta", beta)):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
-            raise InputError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {v!r}")
+    from .._validate import number
+
+    lr = number(lr, "lr", minimum=0.0, strict=True)
+    tau, beta = number(tau, "tau", minimum=0.0), number(beta, "beta", minimum=0.0)
     for name, v in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise InputError(f"{name} must be an int >= 0, got {v!r}")
@@ -388,16 +391,16 @@ def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int, dt: Any, 
     """Validate every batch before the first step and convert it once to the training dtype."""
     import torch
 
-    if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
-        raise InputError("batches must be an iterable of (x, y) pairs")
+    from .._validate import items
+
     out = []
-    for k, b in enumerate(batches):
+    for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):
         if not (isinstance(b, (tuple, list)) and len(b) == 2):
             raise InputError(f"batch {k} must be a pair (x, y)")
         try:
             x, y = (torch.as_tensor(v, dtype=dt, device=dev) for v in b)
-        except (TypeError, ValueError, RuntimeError):
-            raise InputError(f"batch {k}: x and y must be numeric arrays") from None
+        except (TypeError, ValueError, RuntimeError, OverflowError):
+            raise InputError(f"batch {k}: x and y must be numeric arrays of floats") from None
         if x.ndim != 2 or x.shape[1] != d or y.ndim != 2 or y.shape[1] != c or x.shape[0] != y.shape[0] or x.shape[0] == 0:
             raise InputError(
                 f"batch {k}: expected x of shape (B, {d}) and y of shape (B, {c}), got {tuple(x.shape)} and {tuple(y.shape)}"

@@ -123,14 +123,16 @@ def is_exact(op: Operator) -> bool:
     return not isinstance(op, np.ndarray)
 
 
-MAX_ENTRY_BITS = 4096  # exact entries beyond this size are refused before any big-integer work
+MAX_ENTRY_BITS = 996  # numerators and denominators beyond 2^996 are refused: no big-integer work, and float conversion stays finite
 MAX_ENTRY_CHARS = 1000
 MAX_EXPONENT = 64
 
 
 def _bounded(f: Fraction, shown: Any) -> Fraction:
     if f.numerator.bit_length() > MAX_ENTRY_BITS or f.denominator.bit_length() > MAX_ENTRY_BITS:
-        raise InputError(f"matrix entry {str(shown)[:40]!r}... has more than {MAX_ENTRY_BITS} bits; exact entries this "
+        bits = max(f.numerator.bit_length(), f.denominator.bit_length())
+        shown = repr(shown[:40]) if isinstance(shown, str) else f"of {bits} bits"
+        raise InputError(f"matrix entry {shown} has more than {MAX_ENTRY_BITS} bits; exact entries this "
                          "large are refused (rescale the matrix, or use a float array for the numeric route)")
     return f
 
@@ -149,7 +151,7 @@ def _check_expression(text: str) -> None:
     names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
     if not names <= _NAMES or not re.fullmatch(r"[0-9A-Za-z_+\-*/().,\s^]*", text):
         bad = sorted(names - _NAMES) or ["a character"]
-        raise InputError(f"matrix entry {text[:40]!r} uses {bad[0]!r}; entries are numbers with + - * / ** and "
+        raise InputError(f"cannot parse matrix entry {text[:40]!r}: it uses {bad[0]!r}; entries are numbers with + - * / ** and "
                          f"{', '.join(sorted(_NAMES))}")
     e = parse_expr(text, evaluate=False)
     for node in sympy.preorder_traversal(e):

@@ -149,10 +149,12 @@ class FixedSubspace:
 
         Numeric bases are checked to ``100 * tol`` relative to the largest generator norm.
         """
-        if isinstance(generators, (str, bytes)) or not hasattr(generators, "__iter__"):
-            raise InputError("verify: generators must be a list of matrices or permutations")
-        ops = [g if isinstance(g, (SignedPerm, DomainMatrix)) else as_operator(g) for g in generators]
-        lies = [a if isinstance(a, (SignedPerm, DomainMatrix)) else as_operator(a) for a in lie_generators]
+        from .._validate import items
+
+        gens = items(generators, "verify: generators", "a list of matrices or permutations")
+        ops = [g if isinstance(g, (SignedPerm, DomainMatrix)) else as_operator(g) for g in gens]
+        lies = [a if isinstance(a, (SignedPerm, DomainMatrix)) else as_operator(a)
+                for a in items(lie_generators, "verify: lie_generators", "a list of matrices")]
         for k, o in enumerate(ops + lies):
             if op_dim(o) != self.ambient_dim:
                 raise InputError(f"verify: generator {k} acts on R^{op_dim(o)}, but the subspace lies in R^{self.ambient_dim}")
@@ -206,8 +208,9 @@ def fixed_point_subspace(
     >>> fixed_point_subspace([], lie_generators=[[[0, -1], [1, 0]]]).dim
     0
     """
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    from .._validate import choice
+
+    choice(method, METHODS, "method")
     if isinstance(generators, (str, bytes)) or not isinstance(generators, (list, tuple)):
         raise InputError("generators must be a list of matrices or permutations, e.g. [[[0, 1], [1, 0]]]")
     if isinstance(lie_generators, (str, bytes)) or not isinstance(lie_generators, (list, tuple)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from sympy.combinatorics import Permutation, PermutationGroup
@@ -89,7 +89,7 @@ class FiniteGroup(Group):
         perms: Sequence[Sequence[int]],
         degree: int,
         *,
-        order: int | None = None,
+        order: int | Callable[[], int] | None = None,
         matrices: tuple[DomainMatrix, ...] | None = None,
         matrix_generators: tuple[DomainMatrix, ...] | None = None,
         factors: tuple["FiniteGroup", ...] = (),
@@ -111,6 +111,8 @@ class FiniteGroup(Group):
     def order(self) -> int:  # type: ignore[override]
         if self._order is None:
             self._order = int(self.perm_group.order())
+        elif callable(self._order):  # a formula worth computing only when asked (n! for n = 10^6 takes seconds)
+            self._order = int(self._order())
         return self._order
 
     @property
@@ -383,7 +385,7 @@ def symmetric(n: int) -> FiniteGroup:
     swap[0], swap[1] = 1, 0
     cyc = [(i + 1) % n for i in range(n)]
     gens = [swap] if n == 2 else [swap, cyc]
-    return FiniteGroup(f"symmetric({n})", gens, n, order=math.factorial(n))
+    return FiniteGroup(f"symmetric({n})", gens, n, order=lambda: math.factorial(n))
 
 
 def alternating(n: int) -> FiniteGroup:
@@ -393,14 +395,13 @@ def alternating(n: int) -> FiniteGroup:
     12
     """
     n = _check_n(n, "alternating")
-    gens = []
-    for k in range(2, n):
-        p = list(range(n))
-        p[0], p[1], p[k] = 1, k, 0
-        gens.append(p)
-    if not gens:
+    if n < 3:
         gens = [list(range(n))]
-    return FiniteGroup(f"alternating({n})", gens, n, order=max(1, math.factorial(n) // 2))
+    else:  # the 3-cycle (0 1 2) and an (n-1)- or n-cycle of even sign generate A_n
+        c3 = [1, 2, 0] + list(range(3, n))
+        cyc = list(range(1, n)) + [0] if n % 2 else [0] + list(range(2, n)) + [1]
+        gens = [c3, cyc]
+    return FiniteGroup(f"alternating({n})", gens, n, order=lambda: max(1, math.factorial(n) // 2))
 
 
 def direct_product(G: FiniteGroup, H: FiniteGroup) -> FiniteGroup:
@@ -456,6 +457,9 @@ def from_generators(gens: Sequence[Any], *, cap: int = DEFAULT_CLOSURE_CAP) -> F
         if reason:
             raise GroupError(f"generator {k} has infinite order ({reason}), so it generates no finite group; give "
                              "matrices of finite order (e.g. orthogonal ones)")
+    from .._validate import count
+
+    cap = count(cap, "cap", maximum=10**7, why="closure keeps every element as an exact matrix")
     elems, perms = _close(mats, cap)
     spec = f"from_generators({_matrices_repr(mats)!s})" if cap == DEFAULT_CLOSURE_CAP else f"from_generators({_matrices_repr(mats)!s}, cap={cap})"
     return FiniteGroup(spec, perms, len(elems), order=len(elems), matrices=tuple(elems), matrix_generators=tuple(mats))
