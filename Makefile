@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_nets.py
 	$(BIN)/python benchmarks/bench_mfnet.py
+	$(BIN)/python benchmarks/fuzz.py
 	$(BIN)/python benchmarks/discovery/run.py
 
 clean:

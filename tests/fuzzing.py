@@ -210,7 +210,8 @@ def _problem(src: Source) -> Any:
     G = groups.cyclic(2)
     V = reps.permutation(G)
     args = [G, V, V, units.matrix_unit(2, 2, "sigmoid")]
-    args[src.integer(0, 3)] = value(src)
+    if src.integer(0, 4):
+        args[src.integer(0, 3)] = value(src)
     return Problem(*args)
 
 
@@ -236,7 +237,12 @@ def _certify(src: Source) -> Any:
     P = problem()
     x = good_or_bad(src, np.random.default_rng(0).standard_normal((6, 2)), lambda: value(src))
     y = good_or_bad(src, np.zeros((6, 2)), lambda: value(src))
-    dic = good_or_bad(src, np.eye(4), lambda: value(src))
+    from symfix.discovery import orbit_dictionary
+
+    good = cached("dictionary", lambda: orbit_dictionary(P, np.random.default_rng(0).standard_normal((3, 4))))
+    if src.integer(0, 5) == 0:
+        return orbit_dictionary(P, value(src), include_projections=src.choice([True, False]))
+    dic = good_or_bad(src, good, lambda: value(src))
     return certify(P, x, y, dictionary=dic, tol=good_or_bad(src, 1e-9, lambda: value(src)))
 
 

@@ -306,3 +306,24 @@ def test_w2_between_unequal_clouds_is_exact_not_sliced():
     a, b = A[:40], B[:30]  # lcm 120: both routes apply; they agree
     assert w2(a, b, exact_max=10).method == "sliced"
     assert abs(w2(a, b, exact_max=100).w2sq - w2(a, b, exact_max=200).w2sq) <= 1e-10
+
+
+def test_exponent_fit_covers_the_true_exponent_and_detects_a_bend():
+    """Synthetic power laws with multiplicative noise: over 200 repetitions the 95% interval
+    contains the true exponent in 90-99% of them, and the lack-of-fit p is uniform-ish (about 5%
+    below 0.05); a bent curve (two regimes) gets p < 0.01 in most repetitions (negative control)."""
+    from symfix.numeric import exponent_fit
+
+    rng = np.random.default_rng(0)
+    n = np.array([10, 30, 100, 300, 1000, 3000])
+    cover, small_p, bent_small_p = 0, 0, 0
+    for _ in range(200):
+        noise = np.exp(0.1 * rng.standard_normal((5, n.size)))
+        f = exponent_fit(n, 3.0 * n ** -0.7 * noise)
+        cover += f.contains(-0.7)
+        small_p += f.lack_of_fit_p < 0.05
+        bent = np.where(n < 200, n ** -2.0, 200.0 ** -1.5 * n ** -0.5) * noise
+        bent_small_p += exponent_fit(n, bent).lack_of_fit_p < 0.01
+    assert 180 <= cover <= 198, cover
+    assert small_p <= 25, small_p
+    assert bent_small_p >= 190, bent_small_p

@@ -26,9 +26,8 @@ import time
 
 import numpy as np
 import torch
-from scipy import stats
 
-from symfix.numeric import MFNetwork, coupling_distance, degenerate_layers, diversity, train_network
+from symfix.numeric import MFNetwork, coupling_distance, degenerate_layers, diversity, exponent_fit, train_network
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LR, BATCH, T_FIXED = 0.5, 50, 150  # the fixed training time of (a) and (c): t = LR * steps = 75
@@ -76,23 +75,10 @@ TASKS = {"teacher": teacher_task, "digits": digits_task}
 
 
 def slope_interval(widths, per_seed: np.ndarray) -> dict:
-    """Log-log exponent with a seed-aware 95% interval: one least-squares slope per seed (all
-    widths of one seed share the nested latents), then mean ± t_{0.975, s-1} · sd / √s over
-    seeds. Also the slope of the seed means and the lack-of-fit p-value of a straight line
-    through the per-width log means (residual variance against the between-seed variance)."""
-    lw = np.log(np.asarray(widths, float))
-    logs = np.log(np.maximum(per_seed, 1e-300))
-    slopes = np.array([np.polyfit(lw, row, 1)[0] for row in logs])
-    s = len(slopes)
-    half = stats.t.ppf(0.975, s - 1) * slopes.std(ddof=1) / np.sqrt(s) if s > 1 else float("nan")
-    means = logs.mean(0)
-    fit = np.polyfit(lw, means, 1)
-    resid = means - np.polyval(fit, lw)
-    pure = logs.var(0, ddof=1).mean() / s if s > 1 else float("nan")
-    dof = len(widths) - 2
-    p = float(stats.chi2.sf((resid ** 2).sum() / pure, dof)) if dof > 0 and pure > 0 else float("nan")
-    return {"slope": float(slopes.mean()), "lo": float(slopes.mean() - half), "hi": float(slopes.mean() + half),
-            "per_seed": slopes.tolist(), "slope_of_means": float(fit[0]), "lack_of_fit_p": p}
+    """``symfix.numeric.exponent_fit`` as a dict: the mean of per-seed log-log slopes with a 95%
+    t-interval over seeds (the seed is the replicate: widths of one seed share nested latents),
+    the slope of the per-width means and the lack-of-fit p-value of one straight line."""
+    return exponent_fit(widths, np.maximum(per_seed, 1e-300)).as_dict()
 
 
 # ------------------------------------------------------------------------------ (a)
@@ -100,7 +86,7 @@ def slope_interval(widths, per_seed: np.ndarray) -> dict:
 
 def part_a(cfg: dict) -> dict:
     out: dict = {"widths": cfg["widths"], "seeds": cfg["seeds"], "steps": T_FIXED, "lr": LR, "batch": BATCH,
-                 "depths": cfg["depths"], "raw": {}, "fits": [], "seconds_per_point": {}}
+                 "depths": cfg["depths"], "raw": {}, "seconds_per_point": {}}
     for task, make in TASKS.items():
         for seed in range(cfg["seeds"]):
             data = make(seed)
@@ -118,26 +104,34 @@ def part_a(cfg: dict) -> dict:
                         out["raw"][key] = {"init": diversity(net, probe).tolist(),
                                            "trained": diversity(r.network, probe).tolist()}
                         out["seconds_per_point"][f"{depth}/{n}"] = time.perf_counter() - t0
-    W = cfg["widths"]
+    return out
+
+
+def fits_a(a: dict) -> list:
+    """Per task, depth, embedding, time and layer: the exponent of D_ℓ against width and the
+    verdict against the derived degenerate layers (computed from the raw results, so that
+    ``--replot`` recomputes them)."""
+    fits: list = []
+    W, seeds = a["widths"], a["seeds"]
     for task in TASKS:
-        for depth in cfg["depths"]:
+        for depth in a["depths"]:
             for emb in ("iid", "correlated"):
                 for when in ("init", "trained"):
                     deg = degenerate_layers(depth, trained=when == "trained") if emb == "iid" else ()
                     for layer in range(1, depth):
-                        vals = np.array([[out["raw"][f"{task}/{depth}/{emb}/{s}/{n}"][when][layer - 1] for n in W]
-                                         for s in range(cfg["seeds"])])
+                        vals = np.array([[a["raw"][f"{task}/{depth}/{emb}/{s}/{n}"][when][layer - 1] for n in W]
+                                         for s in range(seeds)])
                         fit = slope_interval(W, vals)
                         predicted = layer in deg
                         decays = fit["hi"] < -0.5
                         flat = fit["lo"] > -0.5
                         verdict = ("confirmed" if (decays if predicted else flat) else
                                    "refuted" if (flat if predicted else decays) else "inconclusive")
-                        out["fits"].append({"task": task, "depth": depth, "embedding": emb, "when": when, "layer": layer,
-                                            "predicted_degenerate": predicted, "verdict": verdict,
-                                            "contains_minus_one": fit["lo"] <= -1 <= fit["hi"],
-                                            "D_at_largest": float(vals[:, -1].mean()), **fit})
-    return out
+                        fits.append({"task": task, "depth": depth, "embedding": emb, "when": when, "layer": layer,
+                                     "predicted_degenerate": predicted, "verdict": verdict,
+                                     "contains_minus_one": fit["lo"] <= -1 <= fit["hi"],
+                                     "D_at_largest": float(vals[:, -1].mean()), **fit})
+    return fits
 
 
 # ------------------------------------------------------------------------------ (b)
@@ -165,7 +159,7 @@ def part_b(cfg: dict) -> dict:
 
 def part_c(cfg: dict) -> dict:
     W = cfg["coupling_widths"]
-    out: dict = {"widths": W, "steps": 100, "lr": LR, "rows": {}, "fits": {}}
+    out: dict = {"widths": W, "steps": 100, "lr": LR, "rows": {}}
     for depth in (3, 4):
         for emb in ("iid", "correlated"):
             rows = []
@@ -179,7 +173,6 @@ def part_c(cfg: dict) -> dict:
                     nets[n] = r.network
                 rows.append([coupling_distance(nets[n], nets[4 * n], data["Xt"]) for n in W])
             out["rows"][f"{depth}/{emb}"] = rows
-            out["fits"][f"{depth}/{emb}"] = slope_interval(W, np.array(rows))
     return out
 
 
@@ -387,8 +380,10 @@ def main(argv=None) -> int:
 
 
 def _outputs(res: dict, out: str) -> None:
-    """Figures and README from the results (also ``--replot``)."""
+    """Fits, figures and README from the raw results (also ``--replot``)."""
     cfg = res["config"]
+    res["a"]["fits"] = fits_a(res["a"])
+    res["c"]["fits"] = {k: slope_interval(res["c"]["widths"], np.array(rows)) for k, rows in res["c"]["rows"].items()}
     figure_a(res["a"], "init", os.path.join(out, "figure_diversity_init.png"))
     figure_a(res["a"], "trained", os.path.join(out, "figure_diversity_trained.png"))
     figure_b(res["b"], cfg["escape_widths"], cfg["seeds"], os.path.join(out, "figure_escape.png"))

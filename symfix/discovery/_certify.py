@@ -100,7 +100,9 @@ def check_consistent(r_all: float, r_wi: float, r_si: float, tol: float, scale: 
 def orbit_dictionary(problem: Any, base: Any, *, include_projections: bool = True) -> np.ndarray:
     """The dictionary made of ``base`` units (K, D), their images under every group element
     (finite G), and (``include_projections``) their projections onto E^G, which are SI units."""
-    base = np.asarray(base, dtype=np.float64)
+    from .._validate import real_array
+
+    base = real_array(base, "base units")
     if base.ndim != 2 or base.shape[1] != problem.param_dim or base.shape[0] == 0:
         raise InputError(f"base units must be a non-empty (K, {problem.param_dim}) array, got shape {base.shape}")
     G = problem.group

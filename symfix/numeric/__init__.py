@@ -3,6 +3,7 @@ distances between particle laws; multilayer mean-field networks (MFNetwork) and 
 and diagnostics."""
 
 from ._init import gaussian, nested, strongly_invariant, weakly_invariant
+from ._fits import ExponentFit, exponent_fit
 from ._mfdiag import PermutationDistance, coupling_distance, diversity, permutation_distance
 from ._mfnet import ACTIVATIONS, EMBEDDINGS, MFNetwork, degenerate_layers
 from ._mftrain import NetworkTrainResult, network_step, train_network
@@ -37,4 +38,6 @@ __all__ = [
     "permutation_distance",
     "PermutationDistance",
     "coupling_distance",
+    "exponent_fit",
+    "ExponentFit",
 ]
