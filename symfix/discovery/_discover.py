@@ -263,7 +263,7 @@ def discover(
     if start is not None:
         from .._validate import real_array
 
-        real_array(start, "start (a (D, k) basis of E_0)", ndim=2)
+        start = real_array(start, "start (a (D, k) basis of E_0)", ndim=2)
     Q = default_start(unit) if start is None else _orthonormal(start, D)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(X.shape[0])

@@ -92,8 +92,8 @@ def _resolve(dtype: Any, device: Any) -> tuple[Any, Any]:
         raise InputError(f"dtype must be float32 or float64, got {dtype!r}")
     try:
         dev = torch.device("cpu" if device is None else device)
-    except (RuntimeError, TypeError) as exc:
-        raise InputError(f"unknown device {device!r}: {exc}") from None
+    except (RuntimeError, TypeError, ValueError, OverflowError):
+        raise InputError(f"unknown device {str(device)[:40]!r}; give 'cpu', 'cuda', 'cuda:0' or a torch.device") from None
     return dt, dev
 
 
