@@ -74,8 +74,17 @@ def test_discovery_readme_quotes_this_runs_history():
         assert f"| {h['iteration']} | {h['dim']} | {h['t']:.1f} |" in readme
 
 
-@pytest.mark.parametrize("study", ["teacher_student_c2", "multilayer_mf", "discovery_c2", "noise_equilibrium"])
+@pytest.mark.parametrize("study", ["teacher_student_c2", "teacher_student_so2", "multilayer_mf", "discovery_c2", "noise_equilibrium"])
 def test_every_study_writes_its_readme(study):
     """No hand-written numbers: the README is an output of run.py."""
     src = (ROOT / study / "run.py").read_text() + "".join(p.read_text() for p in (ROOT / study).glob("readme.py"))
     assert "README.md" in src
+
+
+def test_so2_exponent_is_refitted_from_the_csv_and_quoted_as_computed():
+    mod = load("teacher_student_so2")
+    folder = ROOT / "teacher_student_so2"
+    rows = read_csv(folder / "results.csv")
+    e = mod.exponents(rows, sorted({r["N"] for r in rows}))
+    assert abs(e["slope"] - json.loads((folder / "exponent.json").read_text())["slope"]) < 1e-9
+    assert f"exponent {e['slope']:.2f} [{e['lo']:.2f}, {e['hi']:.2f}]" in (folder / "README.md").read_text()
