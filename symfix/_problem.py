@@ -109,6 +109,11 @@ class Problem:
 
     def act(self, g: Any, theta: Any) -> Any:
         """M_g θ for particles θ of shape (N, D), without forming M_g."""
+        from ._validate import real_array
+
+        theta = real_array(theta, "particles", ndim=2, finite=False, keep_tensor=True)
+        if theta.shape[1] != self.param_dim:
+            raise InputError(f"particles must have shape (N, {self.param_dim}), got {tuple(theta.shape)}")
         a, b, h = self.matrices(g)
         if is_torch(theta):
             import torch

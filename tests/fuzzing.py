@@ -335,7 +335,40 @@ def _mfnet(src: Source) -> Any:
                          lr=good_or_bad(src, 0.1, lambda: value(src)))
 
 
+def _problem_methods(src: Source) -> Any:
+    P = problem()
+    which = src.integer(0, 2)
+    if which == 0:
+        return P.check_equivariance(n_samples=good_or_bad(src, 3, lambda: value(src)),
+                                    rng=good_or_bad(src, 0, lambda: value(src)))
+    if which == 1:
+        return P.act(src.choice([P.group.generators[0], value(src)]), good_or_bad(src, np.ones((2, 4)), lambda: value(src)))
+    return P.matrices(src.choice([P.group.generators[0], value(src)]))
+
+
+def _distances(src: Source) -> Any:
+    from symfix.numeric import escape, population_risk, rmd, w2, wi_distance
+
+    P = problem()
+    a = good_or_bad(src, np.random.default_rng(0).standard_normal((6, 4)), lambda: value(src))
+    b = good_or_bad(src, np.random.default_rng(1).standard_normal((5, 4)), lambda: value(src))
+    which = src.integer(0, 4)
+    if which == 0:
+        return w2(a, b, exact_max=good_or_bad(src, 3000, lambda: value(src)), rng=good_or_bad(src, 0, lambda: value(src)))
+    if which == 1:
+        return rmd(a, b)
+    if which == 2:
+        return escape(a, src.choice([P.fixed_subspace(), value(src)]))
+    if which == 3:
+        return wi_distance(a, src.choice([P, value(src)]), n_quadrature=good_or_bad(src, 4, lambda: value(src)))
+    x = good_or_bad(src, np.ones((3, 2)), lambda: value(src))
+    return population_risk(P, a, x, good_or_bad(src, np.zeros((3, 2)), lambda: value(src)),
+                           scheme=src.choice(["vanilla", "fa", value(src)]))
+
+
 TARGETS: dict[str, Callable[[Source], Any]] = {
+    "Problem methods": _problem_methods,
+    "distances": _distances,
     "groups.catalogue": _groups,
     "groups.from_generators": _from_generators,
     "fixed_point_subspace": _fixed_point_subspace,
