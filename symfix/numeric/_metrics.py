@@ -107,7 +107,10 @@ def _projector(subspace: Any, D: int) -> Callable[[np.ndarray], np.ndarray]:
 
     if isinstance(subspace, (str, bytes, dict)) or subspace is None:
         raise InputError(f"subspace must have .project (e.g. a FixedSubspace) or be a ({D}, k) orthonormal basis")
-    Q = dense_orthonormal(subspace) if hasattr(subspace, "orthonormal_basis") else real_array(subspace, "subspace basis")
+    import scipy.sparse as sp
+
+    structured = hasattr(subspace, "orthonormal_basis") or sp.issparse(subspace)
+    Q = dense_orthonormal(subspace) if structured else real_array(subspace, "subspace basis")
     if Q.ndim != 2 or Q.shape[0] != D:
         raise InputError(f"subspace must have .project or be a ({D}, k) orthonormal basis, got shape {Q.shape}")
     if not np.allclose(Q.T @ Q, np.eye(Q.shape[1]), atol=1e-8):
