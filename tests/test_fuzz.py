@@ -80,6 +80,8 @@ REGRESSIONS = [
     ("discover, a start basis that requires grad (campaign example discover 3297)",
      lambda: __import__("symfix").discover(units.neuron(2, 1, "tanh"), (np.ones((40, 2)), np.ones((40, 1))),
                                            start=torch.ones((1, 3), requires_grad=True)), "start"),
+    ("w2, particles of size 1e300 (campaign example distances 4180)",
+     lambda: __import__("symfix").numeric.w2(np.full((6, 4), 1e300), np.ones((5, 4))), "overflow"),
     # sizes that cannot be built
     ("symmetric(10**18)", lambda: groups.symmetric(10**18), "built for n <="),
     ("orthogonal(1000)", lambda: groups.orthogonal(1000), "built for n <="),

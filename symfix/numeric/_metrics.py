@@ -53,6 +53,8 @@ def _cloud(a: Any, name: str) -> np.ndarray:
         raise InputError(f"{name} must be a non-empty (N, D) array of particles, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name} contains NaN or inf")
+    if arr.size and np.abs(arr).max() > 1e150:
+        raise InputError(f"{name} has entries beyond 1e150, whose squared distances overflow; rescale the particles")
     return arr
 
 
