@@ -77,3 +77,15 @@ def test_orthogonality_check():
     skew = reps.from_images(G, [[[1, 1], [0, -1]]])  # an involution that is not orthogonal
     assert not skew.is_orthogonal()
     assert reps.defining(groups.so3()).is_orthogonal()
+
+
+def test_lie_images_that_no_compact_group_has_are_refused():
+    """Issue 17: a symmetric generator (real eigenvalues ±1) or a nilpotent one (a Jordan block)
+    cannot be the Lie image of SO(2); a skew one, also rescaled, is accepted."""
+    from symfix import RepresentationError
+
+    for bad, why in (([[0, 1], [1, 0]], "real part"), ([[0, 1], [0, 0]], "not diagonalisable")):
+        with pytest.raises(RepresentationError, match=why):
+            reps.from_images(groups.so2(), [], lie_images=[bad])
+    for good in ([[0, -1], [1, 0]], [[0, "-1/2"], ["1/2", 0]]):
+        assert reps.from_images(groups.so2(), [], lie_images=[good]).dim == 2

@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="output folder")
     ap.add_argument("--seed", type=int, default=0, help="seed of the coupled DA/EA runs (the floor uses seed + 1)")
     args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # tiny tensors: one thread is fastest, and it does not collapse when the machine is shared
     P = problem()
     E = P.fixed_subspace()
     teacher = teachers(P)["arbitrary"]

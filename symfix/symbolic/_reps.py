@@ -558,9 +558,32 @@ def from_images(G: Group, images: Sequence[Any], lie_images: Sequence[Any] = (),
     for k, o in enumerate(rep.gen_images()):
         if not isinstance(o, SignedPerm) and not isinstance(o, np.ndarray) and op_to_domain(o).to_field().det() == 0:
             raise RepresentationError(f"image {k} is singular; a representation maps generators to invertible matrices")
+    for k, a in enumerate(rep.lie_images()):
+        reason = _not_compact(op_to_float(a))
+        if reason:
+            raise RepresentationError(f"Lie image {k} cannot come from the compact group {G!r}: {reason}; images of a "
+                                      "compact group's Lie algebra are skew-symmetric in an invariant inner product "
+                                      "(e.g. [[0, -1], [1, 0]])")
     if check:
         _check_homomorphism(rep)
     return rep
+
+
+def _not_compact(A: np.ndarray) -> str:
+    """Why A cannot be dM(X) for a compact group, or '': such an A is diagonalisable over C with
+    purely imaginary eigenvalues (exp(tA) stays bounded)."""
+    if A.size == 0 or not np.abs(A).max() > 0:
+        return ""
+    ev = np.linalg.eigvals(A)
+    scale = np.abs(A).max()
+    if np.abs(ev.real).max() > 1e-8 * scale * A.shape[0]:
+        return f"it has an eigenvalue with real part {ev.real[np.argmax(np.abs(ev.real))]:.3g}, so exp(tA) grows"
+    from scipy.linalg import expm
+
+    norms = [np.abs(expm(t * A / scale)).max() for t in (10.0, 1e4)]  # bounded for compact, ~t for a Jordan block
+    if norms[1] > 100 * max(1.0, norms[0]):
+        return "it is not diagonalisable (a nilpotent part makes exp(tA) grow)"
+    return ""
 
 
 def _power_is_identity(op: Operator, k: int) -> bool:
