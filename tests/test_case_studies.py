@@ -88,3 +88,10 @@ def test_so2_exponent_is_refitted_from_the_csv_and_quoted_as_computed():
     e = mod.exponents(rows, sorted({r["N"] for r in rows}))
     assert abs(e["slope"] - json.loads((folder / "exponent.json").read_text())["slope"]) < 1e-9
     assert f"exponent {e['slope']:.2f} [{e['lo']:.2f}, {e['hi']:.2f}]" in (folder / "README.md").read_text()
+
+
+def test_da_vs_ea_table_is_the_csv():
+    folder = ROOT / "teacher_student_c2"
+    readme = (folder / "README.md").read_text()
+    for r in read_csv(folder / "da_vs_ea.csv"):
+        assert f"| {r['T']} | {r['N']} | {r['steps']} | {r['rmd_da_ea']:.3g} | {r['floor_ea']:.3g} | {r['ratio']:.2f} |" in readme
