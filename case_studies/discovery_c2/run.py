@@ -113,15 +113,26 @@ def _figure(r, path):
     Qp = np.array([[1, 0, 0, -1], [0, 1, -1, 0]]).T / np.sqrt(2)  # its complement
     n = len(r.snapshots)
     fig, axes = plt.subplots(2, n + 1, figsize=(4 * (n + 1), 7.5), squeeze=False)
+    vmax = max(float(np.abs(snap["off_velocity"]).max()) for snap in r.snapshots) or 1.0
     for j, snap in enumerate(r.snapshots):
         th, B = snap["particles"], snap["basis"]
         for row, (Qc, lab) in enumerate(((Qg, "E^G"), (Qp, "(E^G)^⊥"))):
             ax = axes[row, j]
-            ax.scatter(th @ Qc[:, 0], th @ Qc[:, 1], s=14, label="particles")
+            xy = th @ Qc
+            if 0 < np.abs(xy).max() < 1e-12 * max(1.0, float(np.abs(th).max())):  # nonzero, at rounding level
+                ax.scatter(0 * xy[:, 0], 0 * xy[:, 1], s=14)
+                ax.set(xlim=(-1, 1), ylim=(-1, 1))
+                ax.text(0.02, 0.02, f"all particles within {np.abs(xy).max():.0e} of 0 (rounding): drawn at 0",
+                        transform=ax.transAxes, fontsize=7)
+                ax.set_title(f"iteration {j}: dim E_j = {B.shape[1]}\ncoordinates in {lab}", fontsize=9)
+                continue
+            ax.scatter(xy[:, 0], xy[:, 1], s=14, label="particles")
             v = snap["off_velocity"]
-            if np.abs(v @ Qc).max() > 1e-12:
+            if np.abs(v @ Qc).max() > 1e-8 * vmax:  # relative: rounding-level velocities are not drawn as arrows
                 ax.quiver(th @ Qc[:, 0], th @ Qc[:, 1], -(v @ Qc[:, 0]), -(v @ Qc[:, 1]), color="C3", alpha=0.6,
                           angles="xy", label="off-E_j velocity")
+            else:
+                ax.text(0.02, 0.02, "off-E_j velocity at rounding level: not drawn", transform=ax.transAxes, fontsize=7)
             for k in range(B.shape[1]):  # E_j drawn in these coordinates
                 d = B[:, k] @ Qc
                 if np.linalg.norm(d) > 1e-9:
