@@ -95,3 +95,27 @@ def test_da_vs_ea_table_is_the_csv():
     readme = (folder / "README.md").read_text()
     for r in read_csv(folder / "da_vs_ea.csv"):
         assert f"| {r['T']} | {r['N']} | {r['steps']} | {r['rmd_da_ea']:.3g} | {r['floor_ea']:.3g} | {r['ratio']:.2f} |" in readme
+
+
+def test_mode_connectivity_readme_is_the_csv():
+    """Barrier means and ranges in the README recomputed from results.csv."""
+    folder = ROOT / "mode_connectivity_digits"
+    rows = read_csv(folder / "results.csv")
+    readme = (folder / "README.md").read_text()
+    for h in sorted({r["width"] for r in rows}):
+        before = [r["barrier_before"] for r in rows if r["width"] == h]
+        after = [r["barrier_after"] for r in rows if r["width"] == h]
+        assert (f"| {h} | {len(before)} | {np.mean(before):.3f} ({min(before):.3f}-{max(before):.3f}) | "
+                f"{np.mean(after):.3f} ({min(after):.3f}-{max(after):.3f}) |") in readme
+
+
+def test_noise_equilibrium_drift_exponent_is_refitted():
+    """Part (d): the exponent and its interval recomputed from the per-seed rows in results.json."""
+    from symfix.numeric import exponent_fit
+
+    folder = ROOT / "noise_equilibrium"
+    d = json.loads((folder / "results.json").read_text())["d"]
+    fit = exponent_fit(d["N"], [[r["drift"] for N in d["N"] for r in d["rows"] if r["N"] == N and r["seed"] == s]
+                                for s in d["seeds"]])
+    readme = (folder / "README.md").read_text()
+    assert f"~ N^{fit.slope:.2f}, 95% interval [{fit.lo:.2f}, {fit.hi:.2f}]" in readme
