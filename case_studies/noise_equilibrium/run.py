@@ -159,12 +159,15 @@ def part_a(quick: bool) -> dict:
               f"{rel.mean():.3f} [{rel.min():.3f}, {rel.max():.3f}] over 3 data seeds", flush=True)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4))
+    style = {("SGD", "isotropic"): ("-", 1.5), ("SGD", "anisotropic"): ("-", 1.5),
+             ("GD", "isotropic"): (":", 3.0), ("GD", "anisotropic"): ("--", 1.5)}  # the GD curves nearly coincide
     for (case, mode), (t, s) in curves.items():
-        ax.plot(t, s, "-" if mode == "SGD" else "--", color="tab:red" if case == "isotropic" else "tab:blue",
-                label=f"{mode}, {case} inputs")
+        ls, lw = style[(mode, case)]
+        ax.plot(t, s, ls, lw=lw, color="tab:red" if case == "isotropic" else "tab:blue", label=f"{mode}, {case} inputs")
+    out["curves"] = {f"{mode}/{case}": [list(map(float, t)), list(map(float, s))] for (case, mode), (t, s) in curves.items()}
     ax.set_yscale("log")
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("spread across 5 inits of the spectrum of Q = WWᵀ - UᵀU")
+    ax.set_ylabel("spread across the 5 initialisations\nof the spectrum of Q = WWᵀ − UᵀU")
     ax.set_title("(a) matrix factorisation: SGD forgets the initial charges, GD keeps them")
     _save(fig, [ax], "figure_a.png")
     return out
