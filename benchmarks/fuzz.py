@@ -28,8 +28,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def child(target: str, start: int, stop: int, bound: float) -> None:
     """Run examples [start, stop) of one target; one JSON line per call on stdout."""
     sys.path.insert(0, ROOT)
-    import numpy as np  # noqa: F401  (the harness draws with numpy)
-
     from tests import fuzzing
 
     for i in range(start, stop):

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import EquivarianceError, InputError, RepresentationError
+from ._validate import real_array
 from .symbolic._fixed import FixedSubspace
 from .symbolic._groups import Group
 from .symbolic._reps import Rep
@@ -109,8 +110,6 @@ class Problem:
 
     def act(self, g: Any, theta: Any) -> Any:
         """M_g θ for particles θ of shape (N, D), without forming M_g."""
-        from ._validate import real_array
-
         theta = real_array(theta, "particles", ndim=2, finite=False, keep_tensor=True)
         if theta.shape[1] != self.param_dim:
             raise InputError(f"particles must have shape (N, {self.param_dim}), got {tuple(theta.shape)}")

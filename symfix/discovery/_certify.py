@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from .._errors import InputError, SymfixError
+from .._validate import number, real_array
 
 __all__ = ["certify", "Certificate", "orbit_dictionary"]
 
@@ -100,8 +101,6 @@ def check_consistent(r_all: float, r_wi: float, r_si: float, tol: float, scale: 
 def orbit_dictionary(problem: Any, base: Any, *, include_projections: bool = True) -> np.ndarray:
     """The dictionary made of ``base`` units (K, D), their images under every group element
     (finite G), and (``include_projections``) their projections onto E^G, which are SI units."""
-    from .._validate import real_array
-
     base = real_array(base, "base units")
     if base.ndim != 2 or base.shape[1] != problem.param_dim or base.shape[0] == 0:
         raise InputError(f"base units must be a non-empty (K, {problem.param_dim}) array, got shape {base.shape}")
@@ -181,10 +180,6 @@ def certify(
     (0.0, 0.0)
     """
     import cvxpy as cp
-
-    from .._validate import real_array
-
-    from .._validate import number
 
     tol = number(tol, "tol", minimum=0.0, strict=True)
     if solver is not None and (not isinstance(solver, str) or not solver):

@@ -66,6 +66,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import InputError, SymfixError
+from .._validate import count, number, real_array, seed as check_seed
 from ..symbolic._fixed import dense_orthonormal
 from ._rational import orbit_hull, rationalise
 
@@ -103,8 +104,6 @@ class Discovery:
         return int(self.basis.shape[1])
 
     def project(self, v: Any) -> np.ndarray:
-        from .._validate import real_array
-
         v = real_array(v, "project: the vectors", last=self.basis.shape[0], finite=False)
         return (v @ self.basis) @ self.basis.T
 
@@ -239,18 +238,12 @@ def discover(
             raise InputError(f"the data sampler failed: {type(exc).__name__}: {exc}") from None
     X, Y = _check_data(unit, data)
     D = unit.param_dim
-    from .._validate import count
-
     n_particles = count(n_particles, "n_particles", maximum=10**6, why="discovery trains every particle on every sample")
     horizon = count(horizon, "horizon", maximum=10**6, why="the horizon counts training steps per iteration")
     snapshots = count(snapshots, "snapshots", maximum=10**4)
-    from .._validate import seed as check_seed
-
     seed = check_seed(seed)
     if closure is not None and (not isinstance(closure, str) or closure not in ("orbits", "signed-orbits")):
         raise InputError(f"closure must be None, 'orbits' or 'signed-orbits', got {closure!r}")
-    from .._validate import number
-
     lr = number(lr, "lr", minimum=0.0, strict=True)
     for name, v, lo, hi in (("alpha", alpha, 0.0, 1.0), ("std", std, 0.0, np.inf), ("snap_tol", snap_tol, 0.0, np.inf)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo < v < hi):
@@ -261,8 +254,6 @@ def discover(
         raise InputError(f"n_folds must be an int >= 2 (directions are found on half the folds, tested on the other), "
                          f"got {n_folds!r}")
     if start is not None:
-        from .._validate import real_array
-
         start = real_array(start, "start (a (D, k) basis of E_0)", ndim=2)
     Q = default_start(unit) if start is None else _orthonormal(start, D)
     rng = np.random.default_rng(seed)
@@ -516,8 +507,6 @@ def _orthonormal(start: Any, D: int) -> np.ndarray:
 def _check_data(unit: Any, data: Any) -> tuple[np.ndarray, np.ndarray]:
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise InputError("data must be a pair (X, Y) of arrays")
-    from .._validate import real_array
-
     X, Y = real_array(data[0], "data X", finite=False), real_array(data[1], "data Y", finite=False)
     if Y.ndim == 1 and unit.c == 1:
         Y = Y[:, None]

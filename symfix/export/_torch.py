@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .._errors import InputError
+from .._validate import count, real_array, seed as check_seed
 from ..symbolic import FixedSubspace
 
 __all__ = ["EquivariantNetwork", "MeanFieldNetwork", "to_torch"]
@@ -81,19 +82,13 @@ def to_torch(problem: Any, width: int | None = None, *, particles: Any = None, s
     ('EquivariantNetwork', 'MeanFieldNetwork')
     """
     if particles is None:
-        from .._validate import count
-
         width = count(width, "width (or give particles=)", maximum=10**7, why="the module stores width x dim E^G weights")
         if not (isinstance(std, (int, float)) and np.isfinite(std) and std > 0):
             raise InputError(f"std must be a finite number > 0, got {std!r}")
         dt = torch.float32 if dtype is None else dtype
         dim = problem.fixed_subspace().dim
-        from .._validate import seed as check_seed
-
         gen = torch.Generator().manual_seed(0 if seed is None else check_seed(seed))
         return EquivariantNetwork(problem, std * torch.randn(width, dim, generator=gen, dtype=torch.float64), dtype=dt)
-    from .._validate import real_array
-
     th = real_array(particles, "particles", finite=False)
     D = problem.param_dim
     if th.ndim != 2 or th.shape[1] != D or th.shape[0] == 0:

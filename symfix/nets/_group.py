@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InputError
+from .._validate import real_array
 from ._element import NetElement, act_buffers, act_flat, compose, inverse
 from ._graph import Architecture, trace
 from ._params import clone_module, flat_params, load_flat
@@ -273,8 +274,6 @@ class NetSymmetries:
     def act(self, element: NetElement, theta: Any) -> Any:
         """g·θ on a flat vector (numpy or torch, shape (D,) or (..., D)); returns the same type."""
         self._element(element)
-        from .._validate import real_array
-
         is_torch = hasattr(theta, "detach")
         arr = theta.detach().cpu().numpy() if is_torch else real_array(theta, "theta", finite=False)
         if arr.shape[-1:] != (self.param_dim,) or not np.issubdtype(arr.dtype, np.floating):

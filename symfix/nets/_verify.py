@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError
+from .._validate import real_array
 from ._element import NetElement
 from ._params import clone_module, flat_params, load_flat
 
@@ -189,8 +190,6 @@ def functional_dimension(S: Any, module: Any, inputs: Any, *, rtol: float = 1e-9
 
 def _as_inputs(inputs: Any) -> Any:
     import torch
-
-    from .._validate import real_array
 
     x = real_array(inputs, "inputs", finite=False, keep_tensor=True)
     x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError
+from .._validate import real_array
 
 __all__ = ["exponent_fit", "ExponentFit"]
 
@@ -62,8 +63,6 @@ def exponent_fit(sizes: Any, values: Any) -> ExponentFit:
     (True, True)
     """
     from scipy import stats
-
-    from .._validate import real_array
 
     n = real_array(sizes, "sizes", ndim=1)
     q = real_array(values, "values", ndim=2)

@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from .._errors import InputError
+from .._validate import choice, count, real_array, seed as check_seed
 from ..symbolic._fixed import dense_orthonormal
 
 __all__ = ["escape", "Distance", "w2", "rmd", "wi_distance", "same_n_floor", "population_risk"]
@@ -46,8 +47,6 @@ class Distance:
 
 
 def _cloud(a: Any, name: str) -> np.ndarray:
-    from .._validate import real_array
-
     arr = real_array(a, name, finite=False)
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise InputError(f"{name} must be a non-empty (N, D) array of particles, got shape {arr.shape}")
@@ -105,8 +104,6 @@ def _projector(subspace: Any, D: int) -> Callable[[np.ndarray], np.ndarray]:
         if getattr(subspace, "ambient_dim", D) != D:
             raise InputError(f"subspace lives in R^{subspace.ambient_dim}, particles in R^{D}")
         return lambda v: np.asarray(subspace.project(v), dtype=np.float64)
-    from .._validate import real_array
-
     if isinstance(subspace, (str, bytes, dict)) or subspace is None:
         raise InputError(f"subspace must have .project (e.g. a FixedSubspace) or be a ({D}, k) orthonormal basis")
     import scipy.sparse as sp
@@ -130,15 +127,11 @@ def w2(a: Any, b: Any, *, exact_max: int = EXACT_MAX, n_projections: int = 256, 
     random directions (from ``rng``) of the 1-D W2² of the projections, computed from quantiles;
     it is a lower bound of W2², reported with ``method="sliced"``.
     """
-    from .._validate import count
-
     A, B = _cloud(a, "a"), _cloud(b, "b")
     exact_max = count(exact_max, "exact_max", minimum=0, maximum=10**6, why="exact OT is cubic in the atoms")
     n_projections = count(n_projections, "n_projections", maximum=10**6)
     if rng is not None and not isinstance(rng, np.random.Generator):
-        from .._validate import seed
-
-        rng = seed(rng, "rng")
+        rng = check_seed(rng, "rng")
     if A.shape[1] != B.shape[1]:
         raise InputError(f"clouds live in different dimensions {A.shape[1]} and {B.shape[1]}")
     n = np.lcm(A.shape[0], B.shape[0])
@@ -181,8 +174,6 @@ def wi_distance(particles: Any, problem: Any, *, n_quadrature: int = 16, rng: An
     ``n_quadrature`` Haar samples drawn from ``rng`` (a fixed quadrature of the average).
     """
     from .._problem import Problem
-    from .._validate import count
-
     th = _cloud(particles, "particles")
     if not isinstance(problem, Problem):
         raise InputError(f"wi_distance needs a symfix.Problem, got {type(problem).__name__}")
@@ -190,9 +181,7 @@ def wi_distance(particles: Any, problem: Any, *, n_quadrature: int = 16, rng: An
         raise InputError(f"particles must have shape (N, {problem.param_dim}), got {th.shape}")
     n_quadrature = count(n_quadrature, "n_quadrature", maximum=10**4)
     if rng is not None and not isinstance(rng, np.random.Generator):
-        from .._validate import seed
-
-        rng = seed(rng, "rng")
+        rng = check_seed(rng, "rng")
     G = problem.group
     gs = G.elements() if G.is_finite else [G.sample(np.random.default_rng(rng)) for _ in range(n_quadrature)]
     sym = np.concatenate([problem.act(g, th) for g in gs], axis=0)
@@ -214,8 +203,6 @@ def population_risk(problem: Any, particles: Any, x: Any, y: Any, *, scheme: str
     """mean ||Φ(x) − y||² on held-out samples; ``scheme="fa"`` evaluates the averaged model Q_G Φ
     (exact for finite G, the group's 16-element quadrature for Lie groups)."""
     from .._problem import Problem
-    from .._validate import choice, real_array
-
     if not isinstance(problem, Problem):
         raise InputError(f"population_risk needs a symfix.Problem, got {type(problem).__name__}")
     choice(scheme, ("vanilla", "fa"), "scheme")

@@ -117,7 +117,6 @@ def coupling_distance(a: MFNetwork, b: MFNetwork, probe: Any) -> float:
     if a.widths[0] != b.widths[0] or a.widths[-1] != b.widths[-1]:
         raise InputError(f"networks with inputs/outputs {a.widths[0]}/{a.widths[-1]} and {b.widths[0]}/{b.widths[-1]} "
                          "cannot be compared; resample one from the other")
-    ya = a.forward(probe)
-    yb = b.forward(b.input(probe, "probe")).to(ya.dtype)
-    diff = (ya - yb.to(ya.device)).double()
+    ya, yb = a.forward(probe), b.forward(probe)
+    diff = ya.double() - yb.to(ya.device).double()
     return float((diff * diff).sum(-1).mean().sqrt())

@@ -68,6 +68,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._errors import InputError
+from .._validate import items
+from ._train import _resolve
 
 __all__ = ["MFNetwork", "ACTIVATIONS", "EMBEDDINGS", "degenerate_layers"]
 
@@ -106,8 +108,6 @@ def activation(name: str) -> tuple[Any, Any]:
 
 
 def _check_widths(widths: Any) -> tuple[int, ...]:
-    from .._validate import items
-
     ws = tuple(items(widths, "widths", "a list of ints (input, hidden..., output), e.g. [64, 128, 128, 10]"))
     if len(ws) < 3:
         raise InputError(f"widths needs the input dimension, at least one hidden width and the output dimension; got {ws!r}")
@@ -133,12 +133,6 @@ def _check_number(value: Any, name: str, *, positive: bool = False) -> float:
     if positive and value <= 0:
         raise InputError(f"{name} must be > 0, got {value!r}")
     return float(value)
-
-
-def _resolve(dtype: Any, device: Any) -> tuple[Any, Any]:
-    from ._train import _resolve as resolve
-
-    return resolve(dtype, device)
 
 
 class MFNetwork:
@@ -250,8 +244,8 @@ class MFNetwork:
         if len(ws) != len(self.widths) or ws[0] != self.widths[0] or ws[-1] != self.widths[-1]:
             raise InputError(f"resample keeps the depth, input and output dimensions: widths must look like "
                              f"[{self.widths[0]}, ..., {self.widths[-1]}] with {len(self.widths)} entries; got {list(ws)}")
-        return MFNetwork(ws, self.activation, self.embedding, dtype=self.dtype, device=self.device, **{
-            k: v for k, v in self._settings().items() if k not in ("activation", "embedding")})
+        return MFNetwork(ws, self.activation, self.embedding, seed=self.seed, output_activation=self.output_activation,
+                         mean=self.mean, std=self.std, dtype=self.dtype, device=self.device)
 
     def to(self, dtype: Any = None, device: Any = None) -> "MFNetwork":
         """A copy in another dtype and/or on another device."""
@@ -269,19 +263,15 @@ class MFNetwork:
         the output before φ_L."""
         import torch
 
-        phi, _ = activation(self.activation)
-        a = self.input(x)
-        hs = []
         with torch.no_grad():
-            for ell, w in enumerate(self.weights):
-                h = a @ w.T if ell == 0 else (a @ w.T) / a.shape[1]
-                hs.append(h)
-                a = phi(h)
-        return hs
+            return layers(self, self.weights, self.input(x))[0]
 
     def forward(self, x: Any) -> Any:
         """ŷ(x) = φ_L(H_L(x)), shape (B, n_L)."""
-        return activation(self.output_activation)[0](self.hidden(x)[-1])
+        import torch
+
+        with torch.no_grad():
+            return layers(self, self.weights, self.input(x))[1][-1]
 
     __call__ = forward
 
@@ -292,6 +282,20 @@ class MFNetwork:
     def __repr__(self) -> str:
         return (f"MFNetwork({list(self.widths)}, {self.activation!r}, {self.embedding!r}, seed={self.seed}, "
                 f"dtype={str(self.dtype).replace('torch.', '')})")
+
+
+def layers(net: "MFNetwork", weights: Sequence[Any], x: Any) -> tuple[list, list]:
+    """The forward rule, once for every caller: (H_1..H_L, A_0..A_L) with A_0 = x,
+    H_1 = x W_1ᵀ, H_ℓ = A_{ℓ-1} W_ℓᵀ / n_{ℓ-1}, A_ℓ = φ(H_ℓ) and A_L = φ_L(H_L)."""
+    phi, phi_out = activation(net.activation)[0], activation(net.output_activation)[0]
+    hs, acts = [], [x]
+    for ell, w in enumerate(weights):
+        h = acts[-1] @ w.T
+        if ell:
+            h.div_(acts[-1].shape[1])
+        hs.append(h)
+        acts.append(phi(h) if ell < len(weights) - 1 else phi_out(h))
+    return hs, acts
 
 
 def as_matrix(x: Any, d: int, dtype: Any, device: Any, name: str) -> Any:

@@ -24,7 +24,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._errors import InputError
-from ._mfnet import MFNetwork, activation, as_matrix
+from .._validate import items, number
+from ._mfnet import MFNetwork, activation, as_matrix, layers
 from ._train import Checkpoint, TrainingError, _diverged, _load_resume, _progress
 
 __all__ = ["train_network", "NetworkTrainResult", "network_step"]
@@ -47,16 +48,9 @@ def network_step(net: MFNetwork, weights: list, x: Any, y: Any, lr: float) -> An
     before the step as a 0-dim tensor. ``x``, ``y``: tensors of the weights' dtype and device."""
     import torch
 
-    phi, dphi = activation(net.activation)
-    phi_out, dphi_out = activation(net.output_activation)
-    acts, hs = [x], []
+    dphi, dphi_out = activation(net.activation)[1], activation(net.output_activation)[1]
     with torch.no_grad():
-        for ell, w in enumerate(weights):
-            h = acts[-1] @ w.T
-            if ell:
-                h.div_(acts[-1].shape[1])
-            hs.append(h)
-            acts.append(phi(h) if ell < len(weights) - 1 else phi_out(h))
+        hs, acts = layers(net, weights, x)
         diff = acts[-1] - y
         loss = (diff * diff).sum() / x.shape[0]
         delta = diff.mul_(2.0 / x.shape[0]).mul_(dphi_out(hs[-1], acts[-1]))
@@ -131,7 +125,7 @@ def train_network(
 
     if not isinstance(net, MFNetwork):
         raise InputError("train_network needs a symfix.numeric.MFNetwork")
-    lr = _positive(lr, "lr")
+    lr = number(lr, "lr", minimum=0.0, strict=True)
     for name, v in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise InputError(f"{name} must be an int >= 0, got {v!r}")
@@ -204,12 +198,6 @@ def _unflatten(net: MFNetwork, flat: np.ndarray) -> MFNetwork:
     return MFNetwork._from_weights(net, [p.reshape(w.shape).clone() for p, w in zip(t.split(sizes), net.weights)])
 
 
-def _positive(v: Any, name: str) -> float:
-    from .._validate import number
-
-    return number(v, name, minimum=0.0, strict=True)
-
-
 class _Sampler:
     """The batch of each step: a validated list of batches, or minibatches of a dataset drawn
     with a seeded numpy generator (whose state goes into checkpoints)."""
@@ -226,8 +214,6 @@ class _Sampler:
         if batches is not None:
             if batch_size is not None or steps is not None:
                 raise InputError("batch_size and steps go with data=(X, Y); with batches, each batch is one step")
-            from .._validate import items
-
             out = []
             for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):
                 if not (isinstance(b, (tuple, list)) and len(b) == 2):

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._errors import InputError, SymfixError
+from .._validate import choice, items, number, real_array, seed as check_seed
 from .._problem import Problem
 from ..symbolic._fixed import FixedSubspace
 
@@ -178,14 +179,10 @@ def train(
     """
     import torch
 
-    from .._validate import choice, seed as check_seed
-
     choice(scheme, SCHEMES, "scheme")
     seed = check_seed(seed)
     if not isinstance(problem, Problem):
         raise InputError("train needs a symfix.Problem")
-    from .._validate import number
-
     lr = number(lr, "lr", minimum=0.0, strict=True)
     tau, beta = number(tau, "tau", minimum=0.0), number(beta, "beta", minimum=0.0)
     for name, v in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
@@ -202,8 +199,6 @@ def train(
     else:
         if particles0 is None:
             raise InputError(f"particles0 must be an (N, {D}) array")
-        from .._validate import real_array
-
         p0 = real_array(particles0, "particles0", ndim=2, finite=False)
         theta = _column_major(torch.as_tensor(p0, dtype=dt, device=dev))
     if theta.ndim != 2 or theta.shape[1] != D or theta.shape[0] == 0:
@@ -390,8 +385,6 @@ def _load_resume(resume: Any, settings: dict) -> Checkpoint | None:
 def _check_batches(batches: Iterable[tuple[Any, Any]], d: int, c: int, dt: Any, dev: Any) -> list:
     """Validate every batch before the first step and convert it once to the training dtype."""
     import torch
-
-    from .._validate import items
 
     out = []
     for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):

@@ -11,11 +11,11 @@ Three kinds of operator flow through the symbolic engine:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence, Union
-
 from tokenize import TokenError
+from typing import Any, Sequence, Union
 
 import numpy as np
 import sympy
@@ -144,8 +144,6 @@ def _check_expression(text: str) -> None:
     """Refuse, before evaluation, anything but arithmetic on numbers and a few named functions,
     integers too large, and powers with large exponents (``10**10**12`` would exhaust memory
     inside the big-integer library, which no ``except`` can catch)."""
-    import re
-
     from sympy.parsing.sympy_parser import parse_expr
 
     names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
@@ -175,8 +173,6 @@ def _parse_entry(x: Any) -> Any:
     if isinstance(x, str):
         if len(x) > MAX_ENTRY_CHARS:
             raise InputError(f"matrix entry {x[:40]!r}... is longer than {MAX_ENTRY_CHARS} characters")
-        import re
-
         big = re.search(r"[eE]\s*([+-]?\d+)\s*$", x)
         if big and abs(int(big.group(1)[:12])) > 1000:
             raise InputError(f"matrix entry {x[:40]!r} has a decimal exponent beyond ±1000; exact entries this large are refused")

@@ -30,6 +30,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
 from .._errors import InputError
+from .._validate import choice, items, real_array
 from ._exact import Operator, SignedPerm, as_operator, op_dim, op_to_domain, op_to_float
 
 __all__ = ["FixedSubspace", "fixed_point_subspace", "METHODS"]
@@ -109,8 +110,6 @@ class FixedSubspace:
         Computes ``(v Q) Q^T`` with an orthonormal basis Q, in O(D * dim) (O(D) on the orbit
         route); the D x D projector is never formed. Accepts numpy arrays and torch tensors.
         """
-        from .._validate import real_array
-
         v = real_array(v, "project: the vectors", last=self.ambient_dim, finite=False, keep_tensor=True)
         q = self.orthonormal_basis()
         if hasattr(v, "detach") and hasattr(v, "new_tensor"):  # torch tensor, kept on its device
@@ -149,8 +148,6 @@ class FixedSubspace:
 
         Numeric bases are checked to ``100 * tol`` relative to the largest generator norm.
         """
-        from .._validate import items
-
         gens = items(generators, "verify: generators", "a list of matrices or permutations")
         ops = [g if isinstance(g, (SignedPerm, DomainMatrix)) else as_operator(g) for g in gens]
         lies = [a if isinstance(a, (SignedPerm, DomainMatrix)) else as_operator(a)
@@ -208,8 +205,6 @@ def fixed_point_subspace(
     >>> fixed_point_subspace([], lie_generators=[[[0, -1], [1, 0]]]).dim
     0
     """
-    from .._validate import choice
-
     choice(method, METHODS, "method")
     if isinstance(generators, (str, bytes)) or not isinstance(generators, (list, tuple)):
         raise InputError("generators must be a list of matrices or permutations, e.g. [[[0, 1], [1, 0]]]")

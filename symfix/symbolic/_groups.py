@@ -23,6 +23,7 @@ from sympy.combinatorics import Permutation, PermutationGroup
 from sympy.polys.matrices import DomainMatrix
 
 from .._errors import GroupError, InputError
+from .._validate import count
 from ._exact import SignedPerm, as_operator, op_to_domain, to_domain_matrix
 
 __all__ = [
@@ -457,8 +458,6 @@ def from_generators(gens: Sequence[Any], *, cap: int = DEFAULT_CLOSURE_CAP) -> F
         if reason:
             raise GroupError(f"generator {k} has infinite order ({reason}), so it generates no finite group; give "
                              "matrices of finite order (e.g. orthogonal ones)")
-    from .._validate import count
-
     cap = count(cap, "cap", maximum=10**7, why="closure keeps every element as an exact matrix")
     elems, perms = _close(mats, cap)
     spec = f"from_generators({_matrices_repr(mats)!s})" if cap == DEFAULT_CLOSURE_CAP else f"from_generators({_matrices_repr(mats)!s}, cap={cap})"

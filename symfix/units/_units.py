@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._errors import InputError
+from .._validate import real_array
 from ..symbolic._reps import Rep, hom, trivial
 from ._activations import is_torch, resolve_activation, resolve_forward_backward
 
@@ -90,8 +91,6 @@ class Unit:
     def _inputs(self, x: Any, theta: Any) -> tuple[Any, Any]:
         """(x, θ) validated: float arrays or tensors as given; anything else (lists, ints) is
         converted to float64 numpy (or to θ's tensor type when θ is a tensor)."""
-        from .._validate import real_array
-
         fast = lambda v: (is_torch(v) and v.is_floating_point()) or (isinstance(v, np.ndarray) and v.dtype.kind == "f")
         if not (fast(x) and fast(theta) and is_torch(x) == is_torch(theta)):
             x = real_array(x, "inputs x", ndim=2, finite=False, keep_tensor=True)
