@@ -482,10 +482,13 @@ def _polish_and_snap(unit: Any, data: tuple, Q: np.ndarray, coords: list, tau: f
 
 
 def _velocity(unit: Any, data: tuple, th: Any, tau: float) -> Any:
-    from ..numeric._train import _square_loss
-
     x, y = data
-    _, g = unit.mean_value_and_grad(x, th, _square_loss(y))
+
+    def dloss(phi: Any) -> tuple[Any, Any]:  # L = mean_b ||Φ_b − y_b||²: (∂L/∂Φ, L)
+        diff = phi - y
+        return diff * (2.0 / y.shape[0]), (diff * diff).sum() / y.shape[0]
+
+    _, g = unit.mean_value_and_grad(x, th, dloss)
     return g + 2.0 * tau * th
 
 

@@ -1,4 +1,5 @@
-"""Numeric stage (torch): mean-field SGD under vanilla, DA, FA and EA schemes, initial laws and
+"""Numeric stage (torch): mean-field SGD under vanilla, DA, FA and EA schemes (one run, an
+ensemble of runs in one tensor, or particles split over torch.distributed processes), initial laws and
 distances between particle laws; multilayer mean-field networks (MFNetwork) and their trainer
 and diagnostics."""
 
@@ -8,7 +9,8 @@ from ._mfdiag import PermutationDistance, coupling_distance, diversity, permutat
 from ._mfnet import ACTIVATIONS, EMBEDDINGS, MFNetwork, degenerate_layers
 from ._mftrain import NetworkTrainResult, network_step, train_network
 from ._metrics import Distance, escape, population_risk, rmd, same_n_floor, w2, wi_distance
-from ._train import SCHEMES, Checkpoint, TrainingError, TrainResult, train
+from ._step import Trainer, TrainState
+from ._train import SCHEMES, Checkpoint, TrainingError, TrainResult, gather_particles, threads_for, train
 
 __all__ = [
     "train",
@@ -16,6 +18,10 @@ __all__ = [
     "Checkpoint",
     "TrainingError",
     "SCHEMES",
+    "Trainer",
+    "TrainState",
+    "gather_particles",
+    "threads_for",
     "gaussian",
     "strongly_invariant",
     "weakly_invariant",

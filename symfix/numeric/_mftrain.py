@@ -26,7 +26,9 @@ import numpy as np
 from .._errors import InputError
 from .._validate import items, number
 from ._mfnet import MFNetwork, activation, as_matrix, layers
-from ._train import Checkpoint, TrainingError, _diverged, _load_resume, _progress
+from ._checkpoint import Checkpoint, TrainingError, load_resume
+from ._checkpoint import diverged as _diverged
+from ._train import _progress
 
 __all__ = ["train_network", "NetworkTrainResult", "network_step"]
 
@@ -138,7 +140,7 @@ def train_network(
     sampler = _Sampler.make(batches, data, batch_size, steps, d, c, net, seed)
     settings = {"kind": "mfnetwork", "widths": list(net.widths), **net._settings(), "lr": lr,
                 "seed": seed, "dtype": str(net.dtype), "batch_size": batch_size}
-    ckpt = _load_resume(resume, settings)
+    ckpt = load_resume(resume, settings)
     weights = [w.clone() for w in net.weights]
     history: list = []
     start = 0

@@ -74,7 +74,8 @@ def resolve_activation(act: Any) -> Callable[[Any], Any]:
 
 # Closed-form backward passes for the trainer (torch only): ``forward(pre)`` returns the value
 # h = σ(pre) (possibly computed in place, ``pre`` is then consumed) and ``backward(u)`` returns
-# u ⊙ σ'(pre), using torch's fused kernels where they exist.
+# u ⊙ σ'(pre), using torch's fused kernels where they exist; ``u`` may be a broadcast (expanded)
+# view and is never written to.
 
 
 def _fwd_bwd_tanh(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
@@ -106,12 +107,12 @@ def _fwd_bwd_softplus(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
     import torch
 
     h = torch.nn.functional.softplus(pre)
-    return h, lambda u: u.mul_(pre.sigmoid())
+    return h, lambda u: u * pre.sigmoid()
 
 
 def _fwd_bwd_sin(pre: Any) -> tuple[Any, Callable[[Any], Any]]:
     h = pre.sin()
-    return h, lambda u: u.mul_(pre.cos())
+    return h, lambda u: u * pre.cos()
 
 
 _FWD_BWD: dict[str, Callable[[Any], tuple[Any, Callable[[Any], Any]]]] = {

@@ -18,6 +18,7 @@ from .._errors import InputError
 from .._validate import real_array
 from ..symbolic._reps import Rep, hom, trivial
 from ._activations import is_torch, resolve_activation, resolve_forward_backward
+from ._kernels import autograd_grad, matrix_grad, neuron_grad
 
 __all__ = ["Unit", "Neuron", "MatrixUnit", "MLP", "neuron", "matrix_unit", "mlp"]
 
@@ -83,6 +84,16 @@ class Unit:
         R, loss = dloss(phi.detach())
         (g,) = torch.autograd.grad(phi, th, R)
         return loss, g.mul_(theta.shape[0])
+
+    def ensemble_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Losses (R,) and drifts (R, N, D) of R runs at once (torch): x (R, B, d), θ (R, N, D).
+
+        ``dloss(S)`` receives the partial sums S = Σ_n σ_*(x_rb, θ_rn), shape (R, B, c), and
+        returns (G, losses) with G = ∂L/∂Φ; the drift is Σ_b Dσ_*(x_rb, θ_rn)ᵀ G_rb. Because
+        only sums cross the particle axis, a run's particles may be split across processes.
+        This default uses autograd; units with a named entrywise activation use closed forms.
+        """
+        return autograd_grad(self, x, theta, dloss)
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:  # pragma: no cover
         """M_g θ for particles θ (N, D), given the matrices ρ_g, ρ̂_g (and hidden-layer ρ_l(g))."""
@@ -162,6 +173,10 @@ class Neuron(Unit):
         torch.sum(u, dim=0, out=out[c + d])
         return loss, out.T
 
+    def ensemble_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        fb = resolve_forward_backward(self.activation)
+        return autograd_grad(self, x, theta, dloss) if fb is None else neuron_grad(self, x, theta, dloss, fb)
+
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         c, d = self.c, self.d
         a, w, b = theta[:, :c], theta[:, c : c + d], theta[:, c + d :]
@@ -204,6 +219,10 @@ class MatrixUnit(Unit):
         v = backward(R.expand(N, -1, -1).contiguous())
         g = torch.einsum("nbc,bd->ncd", v, x)
         return loss, g.reshape(N, self.param_dim)
+
+    def ensemble_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
+        fb = resolve_forward_backward(self.activation)
+        return autograd_grad(self, x, theta, dloss) if fb is None else matrix_grad(self, x, theta, dloss, fb)
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         z = theta.reshape(theta.shape[0], self.c, self.d)
