@@ -32,6 +32,7 @@ __all__ = ["Trainer", "TrainState", "SCHEMES"]
 
 SCHEMES = ("vanilla", "da", "da-orbit", "fa", "ea")
 DA_TABLE_MAX = 5040  # finite groups up to this order sample DA elements from a precomputed table
+CHUNK = 1 << 18  # elements (runs x particles x samples x outputs) per kernel call: beyond it, caches spill
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,14 @@ class Trainer:
         self._c.update(
             s=t(s)[:, None, None], tau2=t(2.0 * np.asarray(self.tau))[:, None, None],
             scale=[math.sqrt(2.0 * b * si) for b, si in zip(self.beta, s)],
-            keys=[_streams.run_key(sd) for sd in self.seeds], segments=_segments(self.schemes),
-            proj={}, tables={},
+            streams=[_streams.Stream(sd) for sd in self.seeds], segments=_segments(self.schemes),
+            proj={}, tables={}, noisy=_noise_groups(self.noise, self.beta),
         )
-        for r in range(R):
-            if self.noise[r] is not None:
-                self._basis(self.noise[r])
+        self._c["noise_scale"] = {k: t([self._c["scale"][r] for r in idx])[:, None, None]
+                                  for k, (_, idx) in enumerate(self._c["noisy"])}
+        for space, _ in self._c["noisy"]:
+            if space is not None:
+                self._basis(space)
         if "ea" in self.schemes:
             self._c["E"] = self.problem.fixed_subspace()
             self._basis(self._c["E"])
@@ -100,19 +103,23 @@ class Trainer:
         R, n, D = theta.shape
         out = torch.empty((R, D, n), dtype=theta.dtype, device=theta.device).transpose(1, 2)
         losses = torch.empty(R, dtype=theta.dtype, device=theta.device)
-        for scheme, sl in self._c["segments"]:
-            th = theta[sl]
-            X, dloss = VARIANTS[scheme](self, sl, x[sl], y[sl], t)
-            loss, drift = self.problem.unit.ensemble_value_and_grad(X, th, dloss)
-            if any(self.tau[sl]):
-                drift = drift + self._c["tau2"][sl] * th
-            if scheme == "ea":
-                drift = self._project(self._c["E"], drift)
-            out[sl] = th - self._c["s"][sl] * drift
-            losses[sl] = loss
-        for r in range(R):
-            if self.beta[r] > 0:
-                out[r] += self._c["scale"][r] * self._noise(r, t, n, D)
+        per_run = n * x.shape[1] * max(self.problem.unit.c, 1)
+        for scheme, seg in self._c["segments"]:
+            for sl in _chunks(seg, max(1, CHUNK // per_run)):
+                th = theta[sl]
+                X, dloss = VARIANTS[scheme](self, sl, x[sl], y[sl], t)
+                loss, drift = self.problem.unit.ensemble_value_and_grad(X, th, dloss)
+                if any(self.tau[sl]):
+                    drift = drift + self._c["tau2"][sl] * th
+                if scheme == "ea":
+                    drift = self._project(self._c["E"], drift)
+                out[sl] = th - self._c["s"][sl] * drift
+                losses[sl] = loss
+        for k, (space, idx) in enumerate(self._c["noisy"]):
+            xi = self._noise(idx, t, n, D)
+            if space is not None:
+                xi = self._project(space, xi)
+            out[idx] += self._c["noise_scale"][k] * xi
         return TrainState(out, t + 1), losses
 
     # --------------------------------------------------------------------------- helpers
@@ -130,10 +137,11 @@ class Trainer:
         q = self._basis(space)
         return (v @ q) @ q.T
 
-    def _noise(self, r: int, t: int, n: int, D: int) -> Any:
+    def _noise(self, runs: list, t: int, n: int, D: int) -> Any:
+        """ξ of the given runs at step t for the particles held here: (len(runs), n, D)."""
         start = 0 if self.shard is None else self.shard.start
-        xi = _streams.normals(self._c["keys"][r], t, start * D, n * D, self.dtype, self.device).view(n, D)
-        return xi if self.noise[r] is None else self._project(self.noise[r], xi)
+        streams = [self._c["streams"][r] for r in runs]
+        return _streams.normals(streams, t, start * D, n * D, self.dtype, self.device).view(len(runs), n, D)
 
     def _orbit(self) -> tuple[Any, Any]:
         """ρ_g and ρ̂_g over the group (finite) or its quadrature (compact Lie), (n_g, ., .)."""
@@ -154,17 +162,17 @@ class Trainer:
         import torch
 
         G, P = self.problem.group, self.problem
-        keys = self._c["keys"][sl]
+        streams = self._c["streams"][sl]
         if G.is_finite and G.order <= DA_TABLE_MAX:
             if "da" not in self._c["tables"]:
                 self._c["tables"]["da"] = self._mats([P.matrices(g) for g in G.elements()])
             A, Bm = self._c["tables"]["da"]
-            idx = np.stack([(_streams.uniforms(k, t, _streams.SAMPLES, 0, B) * A.shape[0]).astype(np.int64) for k in keys])
+            idx = np.stack([(st.uniforms(t, _streams.SAMPLES, 0, B) * A.shape[0]).astype(np.int64) for st in streams])
             idx_t = torch.as_tensor(idx, device=self.device)
             return A[idx_t], Bm[idx_t]
         mats = []
-        for k in keys:
-            rng = _streams.step_rng(k, t)
+        for st in streams:
+            rng = st.generator(t)
             mats.append(self._mats([P.matrices(G.sample(rng)) for _ in range(B)]))
         return torch.stack([m[0] for m in mats]), torch.stack([m[1] for m in mats])
 
@@ -172,6 +180,19 @@ class Trainer:
         """Run r's settings as stored in checkpoints (a resume must match them)."""
         return {"scheme": self.schemes[r], "lr": self.lr[r], "tau": self.tau[r], "beta": self.beta[r],
                 "seed": self.seeds[r], "dtype": str(self.dtype), "D": self.problem.param_dim, "N": self.n_total}
+
+
+def _chunks(seg: slice, size: int) -> list[slice]:
+    return [slice(a, min(a + size, seg.stop)) for a in range(seg.start, seg.stop, size)]
+
+
+def _noise_groups(noise: Sequence[Any], beta: Sequence[float]) -> list[tuple[Any, list]]:
+    """Runs with noise (β > 0), grouped by noise subspace: [(subspace or None, run indices)]."""
+    groups: dict = {}
+    for r, (q, b) in enumerate(zip(noise, beta)):
+        if b > 0:
+            groups.setdefault(id(q), (q, []))[1].append(r)
+    return list(groups.values())
 
 
 def _segments(schemes: Sequence[str]) -> list[tuple[str, slice]]:

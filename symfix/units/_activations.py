@@ -125,6 +125,58 @@ _FWD_BWD: dict[str, Callable[[Any], tuple[Any, Callable[[Any], Any]]]] = {
 }
 
 
+# For the ensemble kernels: ``value_and_derivative(pre)`` returns h = σ(pre) and σ'(pre) as a
+# new tensor (``pre`` may be consumed), one fused pass each where the derivative is a function of h.
+
+
+def _vd_sigmoid(pre: Any) -> tuple[Any, Any]:
+    import torch
+
+    h = pre.sigmoid_()
+    return h, torch.addcmul(h, h, h, value=-1.0)  # h − h²
+
+
+def _vd_tanh(pre: Any) -> tuple[Any, Any]:
+    import torch
+
+    h = pre.tanh_()
+    return h, torch.addcmul(h.new_ones(()), h, h, value=-1.0)  # 1 − h²
+
+
+def _vd_relu(pre: Any) -> tuple[Any, Any]:
+    h = pre.relu_()
+    return h, (h > 0).to(h.dtype)
+
+
+def _vd_identity(pre: Any) -> tuple[Any, Any]:
+    return pre, pre.new_ones(()).expand(pre.shape)
+
+
+def _vd_softplus(pre: Any) -> tuple[Any, Any]:
+    import torch
+
+    return torch.nn.functional.softplus(pre), pre.sigmoid()
+
+
+def _vd_sin(pre: Any) -> tuple[Any, Any]:
+    return pre.sin(), pre.cos()
+
+
+_VALUE_DERIV: dict[str, Callable[[Any], tuple[Any, Any]]] = {
+    "sigmoid": _vd_sigmoid,
+    "tanh": _vd_tanh,
+    "relu": _vd_relu,
+    "identity": _vd_identity,
+    "softplus": _vd_softplus,
+    "sin": _vd_sin,
+}
+
+
+def resolve_value_and_derivative(act: Any) -> Callable[[Any], tuple[Any, Any]] | None:
+    """The closed-form (σ(pre), σ'(pre)) map for a named activation; None for a callable."""
+    return _VALUE_DERIV.get(act) if isinstance(act, str) else None
+
+
 def resolve_forward_backward(act: Any) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]] | None:
     """The closed-form (forward, backward) pair for a named activation; None for a callable
     (the trainer then differentiates it with autograd)."""

@@ -34,17 +34,19 @@ def neuron_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, fb: Any) -> tuple[A
     return loss, out.transpose(1, 2)
 
 
-def matrix_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, fb: Any) -> tuple[Any, Any]:
-    """σ(z x) entrywise: pre (R, c, B, N) = x zᵀ per output row; drift z: Σ_b (G_b ⊙ σ'(z x_b)) x_bᵀ."""
+def matrix_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, vd: Any) -> tuple[Any, Any]:
+    """σ(z x) entrywise: pre (R, c, B, N) = x zᵀ per output row; the drift of z is
+    Σ_b σ'(z x_b) ⊙ (G_b x_bᵀ), a product of σ' (R, c, B, N) with the small W = G ⊗ x (R, c, d, B),
+    so the only full-size passes are the two products, σ and σ'."""
     import torch
 
     c, d = unit.c, unit.d
     R, N, D = theta.shape
     z = theta.transpose(1, 2).reshape(R, c, d, N)
-    h, backward = fb(torch.matmul(x.unsqueeze(1), z))  # (R, c, B, N)
+    h, dh = vd(torch.matmul(x.unsqueeze(1), z))  # (R, c, B, N)
     G, loss = dloss(h.sum(-1).transpose(1, 2))
-    v = backward(G.transpose(1, 2).unsqueeze(-1).expand(h.shape))
-    g = torch.matmul(x.transpose(1, 2).unsqueeze(1), v)  # (R, c, d, N)
+    W = G.transpose(1, 2).unsqueeze(2) * x.transpose(1, 2).unsqueeze(1)  # W[r,c,d,b] = G[r,b,c] x[r,b,d]
+    g = torch.matmul(W, dh)  # (R, c, d, N)
     return loss, g.reshape(R, D, N).transpose(1, 2)
 
 

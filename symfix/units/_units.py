@@ -17,7 +17,7 @@ import numpy as np
 from .._errors import InputError
 from .._validate import real_array
 from ..symbolic._reps import Rep, hom, trivial
-from ._activations import is_torch, resolve_activation, resolve_forward_backward
+from ._activations import is_torch, resolve_activation, resolve_forward_backward, resolve_value_and_derivative
 from ._kernels import autograd_grad, matrix_grad, neuron_grad
 
 __all__ = ["Unit", "Neuron", "MatrixUnit", "MLP", "neuron", "matrix_unit", "mlp"]
@@ -221,8 +221,8 @@ class MatrixUnit(Unit):
         return loss, g.reshape(N, self.param_dim)
 
     def ensemble_value_and_grad(self, x: Any, theta: Any, dloss: Callable[[Any], tuple[Any, Any]]) -> tuple[Any, Any]:
-        fb = resolve_forward_backward(self.activation)
-        return autograd_grad(self, x, theta, dloss) if fb is None else matrix_grad(self, x, theta, dloss, fb)
+        vd = resolve_value_and_derivative(self.activation)
+        return autograd_grad(self, x, theta, dloss) if vd is None else matrix_grad(self, x, theta, dloss, vd)
 
     def act(self, theta: Any, rho_in: Any, rho_out: Any, hidden: Sequence[Any] = ()) -> Any:
         z = theta.reshape(theta.shape[0], self.c, self.d)
