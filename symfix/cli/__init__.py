@@ -2,6 +2,7 @@
 
     symfix analyze [SPEC] [--json F] [--report F.md]     group, dims, E^G, sharing, equivariance
     symfix train [SPEC] [--scheme S] [--plot F.png]      mean-field training on teacher data
+        [--checkpoint F --checkpoint-every K] [--resume] [--distributed] [--particles-out F.npz]
     symfix discover [SPEC] [--plot F.png]                find E^G from data without the group
     symfix certify [SPEC]                                best risk over all / WI / SI laws
     symfix export [SPEC] --format json|torch|onnx --out F
@@ -109,61 +110,10 @@ def _data(problem: Any, teacher: Any, n: int, rng: Any, scale: float = 2.0) -> t
 # -------------------------------------------------------------------------------------- train
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"--device {device!r} is not a torch device; use cpu or cuda") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: this machine has no CUDA device; use --device cpu")
-    if dev.type not in ("cpu", "cuda"):
-        raise InputError(f"--device {device}: symfix train runs on cpu or cuda")
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
-    import numpy as np
+    from ._train import cmd_train
 
-    from ..numeric import escape, population_risk, strongly_invariant, train
-
-    _check_device(args.device)
-    if args.steps * args.batch > 10**8:
-        raise InputError(f"--steps x --batch = {args.steps * args.batch} samples is more than 10^8; the teacher data "
-                         "would not fit in memory: lower one of them")
-    spec = _spec(args)
-    P = spec.problem
-    E = P.fixed_subspace()
-    rng = np.random.default_rng(args.seed)
-    teacher = _teacher(P, rng)
-    x, y = _data(P, teacher, args.steps * args.batch, rng)
-    batches = list(zip(x.reshape(args.steps, args.batch, -1), y.reshape(args.steps, args.batch, -1)))
-    xt, yt = _data(P, teacher, 2000, np.random.default_rng(args.seed + 1))
-    th0 = strongly_invariant(P, args.n_particles, std=0.5, rng=rng)
-    schemes = ["vanilla", "da", "da-orbit", "fa", "ea"] if args.scheme == "all" else [args.scheme]
-    print(f"symfix train {spec.name}: {spec.description}\n  {args.n_particles} particles, {args.steps} steps x batch "
-          f"{args.batch}, lr {args.lr:g}, tau {args.tau:g}, beta {args.beta:g}, {args.dtype} on {args.device}; "
-          f"schemes {', '.join(schemes)}; dim E^G {E.dim} of {P.param_dim}")
-    results, curves = {}, {}
-    for s in schemes:
-        if s in ("fa", "da-orbit") and not P.group.is_finite and not hasattr(P.group, "quadrature"):
-            continue
-        r = train(P, th0, batches, scheme=s, lr=args.lr, tau=args.tau, beta=args.beta, noise_subspace=E, seed=args.seed,
-                  device=args.device, dtype=args.dtype, monitor=E, log_every=max(1, args.steps // 200),
-                  progress=sys.stderr.isatty())
-        esc = escape(r.particles, E)
-        risk = population_risk(P, r.particles, xt, yt, scheme="fa" if s == "fa" else "vanilla")
-        results[s] = {"final_loss": r.history[-1]["loss"], "test_risk": risk, "escape_w2sq": esc.w2sq, "rmd_to_EG": esc.rmd}
-        curves[s] = r.history
-        print(f"  {s:8s} test risk {risk:.3e}   RMD to E^G {esc.rmd:.2e}   (W2^2 {esc.w2sq:.2e})")
-    if args.plot:
-        from ._render import plot_training
-
-        plot_training(curves, args.plot, title=f"symfix train {spec.name}")
-        print(f"  wrote {args.plot}")
-    _dump(args, {"spec": spec.name, "settings": {k: v for k, v in vars(args).items() if k != "func"}, "results": results,
-                 "history": curves})
-    return 0
+    return cmd_train(args, _spec(args), _dump, _teacher, _data)
 
 
 # ----------------------------------------------------------------------------------- discover
@@ -453,17 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", metavar="FILE.md", help="write a Markdown report with LaTeX and a sharing-pattern PNG")
 
     t = cmd("train", "mean-field training on teacher-student data from the spec", _cmd_train)
-    t.add_argument("--scheme", default="all", choices=["all", "vanilla", "da", "da-orbit", "fa", "ea"],
-                   help="all = vanilla, da, da-orbit, fa, ea (fa only where the group can be averaged)")
-    t.add_argument("--n-particles", type=_int_at_least(1, 10**7), default=100, help="number of units N")
-    t.add_argument("--steps", type=_int_at_least(1, 10**7), default=1000, help="SGD steps")
-    t.add_argument("--batch", type=_int_at_least(1, 10**5), default=20, help="samples per step")
-    t.add_argument("--lr", type=_float_in(0, strict=True), default=5.0, help="learning rate (per-particle step lr/N)")
-    t.add_argument("--tau", type=_float_in(0, strict=False), default=1e-4, help="penalty tau ||theta||^2")
-    t.add_argument("--beta", type=_float_in(0, strict=False), default=1e-6, help="temperature of the noise")
-    t.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    t.add_argument("--dtype", default="float64", choices=["float32", "float64"], help="floating-point type")
-    t.add_argument("--plot", metavar="FILE.png", help="loss and escape curves")
+    from ._train import add_train_arguments
+
+    add_train_arguments(t, _int_at_least, _float_in)
 
     d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
     d.add_argument("--samples", type=_int_at_least(100, 10**7), default=4000, help="synthetic teacher samples")
