@@ -213,14 +213,15 @@ def test_version_and_help_show_defaults():
 
 
 def test_layers_nothing_below_the_command_side_imports_it():
-    """symfix/cli/ (parsing, reports, rendering) sits on top: no other module imports it."""
+    """symfix/cli/ (parsing, reports, rendering) sits on top: no other module imports it
+    (symfix/__main__.py, ``python -m symfix``, is the command itself)."""
     import ast
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parent.parent / "symfix"
     offenders = []
     for path in root.rglob("*.py"):
-        if "cli" in path.relative_to(root).parts:
+        if "cli" in path.relative_to(root).parts or path.relative_to(root).as_posix() == "__main__.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):

@@ -69,7 +69,7 @@ def _check(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace, spec: Any, dump: Callable, teacher: Callable, data: Callable) -> int:
     import numpy as np
 
-    from ..numeric import escape, gather_particles, population_risk, strongly_invariant, train
+    from ..numeric import gather_particles, strongly_invariant, train
 
     _check(args)
     P = spec.problem
@@ -91,10 +91,34 @@ def cmd_train(args: argparse.Namespace, spec: Any, dump: Callable, teacher: Call
               checkpoint_every=args.checkpoint_every, checkpoint_path=args.checkpoint, distributed=args.distributed,
               threads=args.threads)
     particles0 = None if args.resume else np.stack([th0] * len(schemes))
-    r = train(P, particles0, batches, resume=args.checkpoint if args.resume else None, progress=sys.stderr.isatty(), **kw)
-    particles = gather_particles(r)
-    if particles is None:  # not rank 0 of a distributed job: rank 0 reports
-        return 0
+    try:
+        r = train(P, particles0, batches, resume=args.checkpoint if args.resume else None, progress=sys.stderr.isatty(),
+                  **kw)
+        particles = gather_particles(r)
+        if particles is not None:  # rank 0 of a distributed job reports
+            _report(args, spec, P, E, schemes, r, particles, xt, yt, dump)
+    finally:
+        if args.distributed:
+            _leave()
+    return 0
+
+
+def _leave() -> None:
+    """Wait for every process, then close the process group (a process that exits with gloo's
+    threads still running aborts)."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def _report(args: argparse.Namespace, spec: Any, P: Any, E: Any, schemes: list, r: Any, particles: Any, xt: Any, yt: Any,
+            dump: Callable) -> None:
+    import numpy as np
+
+    from ..numeric import escape, population_risk
+
     where = f", {r.shard[1] - r.shard[0]} of them on rank 0" if r.shard else ""
     print(f"symfix train {spec.name}: {spec.description}\n  {args.n_particles} particles{where}, {args.steps} steps x "
           f"batch {args.batch}, lr {args.lr:g}, tau {args.tau:g}, beta {args.beta:g}, {args.dtype} on {args.device}; "
@@ -123,4 +147,3 @@ def cmd_train(args: argparse.Namespace, spec: Any, dump: Callable, teacher: Call
         print(f"  wrote {args.plot}")
     dump(args, {"spec": spec.name, "settings": {k: v for k, v in vars(args).items() if k != "func"}, "results": results,
                 "history": curves})
-    return 0

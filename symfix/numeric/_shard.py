@@ -9,6 +9,7 @@ bits however often it runs (an all-reduce may add in any order).
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +46,8 @@ def split(total: int, rank: int, world: int) -> Shard:
 
 def connect(device: Any) -> tuple[int, int]:
     """(rank, world size) of the running torch.distributed job, joining it first when it was
-    started by torchrun and not yet initialised (backend gloo on CPU, nccl on CUDA)."""
+    started by torchrun and not yet initialised (backend gloo on CPU, nccl on CUDA; the group
+    is then closed when the process exits)."""
     import torch.distributed as dist
 
     if not dist.is_available():
@@ -55,7 +57,15 @@ def connect(device: Any) -> tuple[int, int]:
             raise InputError("distributed training runs under torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are "
                              "not set): start it as `torchrun --nproc-per-node 2 -m symfix train ... --distributed`")
         dist.init_process_group("nccl" if getattr(device, "type", "cpu") == "cuda" else "gloo")
+        atexit.register(_close)  # joined here, closed here: exiting with gloo's threads alive aborts
     return dist.get_rank(), dist.get_world_size()
+
+
+def _close() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def all_sums(t: Any, shard: Shard | None) -> Any:
