@@ -51,7 +51,7 @@ def main(argv=None) -> int:
             for seed, schemes in ((args.seed, ("da", "ea")), (args.seed + 1, ("ea",))):
                 cloud = strongly_invariant(P, max(NS), std=0.25, rng=np.random.default_rng(1000 + seed))
                 th0 = nested(cloud, [N])[0]
-                data = make_batches(P, teacher, N * T, np.random.default_rng(2000 + 7919 * seed + N))
+                data = list(zip(*make_batches(P, teacher, N * T, np.random.default_rng(2000 + 7919 * seed + N))))
                 for s in schemes:
                     runs[(seed, s)] = train(P, th0, data, scheme=s, seed=seed, **kw).particles
             d = w2(runs[(args.seed, "da")], runs[(args.seed, "ea")], rng=0)

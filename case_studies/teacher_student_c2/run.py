@@ -39,7 +39,6 @@ import numpy as np
 
 from symfix import Problem, groups, reps, train, units
 from symfix._io import save_figure, write_csv, write_text
-from symfix._progress import progress
 from symfix.numeric import escape, exponent_fit, nested, strongly_invariant, w2
 from symfix.symbolic._fixed import dense_orthonormal
 
@@ -63,9 +62,36 @@ def teachers(P: Problem) -> dict[str, np.ndarray]:
 
 
 def make_batches(P, teacher, n, rng, batch=20):
+    """n batches of teacher data: x (n, batch, 2) ~ N(0, 16 I), y = teacher(x)."""
     x = 4.0 * rng.standard_normal((n, batch, 2))
     y = P.unit.forward(x.reshape(-1, 2), teacher).mean(0).reshape(n, batch, 2)
-    return list(zip(x, y))
+    return x, y
+
+
+def train_pairs(pairs, Ns, T, threads):
+    """Train every scheme for the given (teacher, seed) pairs at every N: at each N, one
+    ensemble of len(pairs) x 4 runs (symfix.train with a leading run axis), each run with its
+    own data, particles and noise seed. Returns {(teacher, N, seed, scheme): final particles}."""
+    P = problem()
+    E = P.fixed_subspace()
+    tch = teachers(P)
+    # one SI cloud per seed, nested in N
+    clouds = {sd: strongly_invariant(P, max(Ns), std=0.25, rng=np.random.default_rng(1000 + sd)) for _, sd in pairs}
+    finals = {}
+    for N in Ns:
+        t = time.perf_counter()
+        data = {(name, sd): make_batches(P, tch[name], N * T, np.random.default_rng(2000 + 7919 * sd + N)) for name, sd in pairs}
+        runs = [(name, sd, s) for s in SCHEMES for name, sd in pairs]  # schemes contiguous: one kernel call each
+        x = np.stack([data[(name, sd)][0] for name, sd, _ in runs], axis=1)  # (steps, runs, batch, 2)
+        y = np.stack([data[(name, sd)][1] for name, sd, _ in runs], axis=1)
+        del data
+        th0 = np.stack([nested(clouds[sd], [N])[0] for _, sd, _ in runs])
+        r = train(P, th0, list(zip(x, y)), scheme=[s for *_, s in runs], seed=[sd for _, sd, _ in runs], lr=LR,
+                  tau=1e-4, beta=1e-6, noise_subspace=E, log_every=0, threads=threads)
+        for k, (name, sd, s) in enumerate(runs):
+            finals[(name, N, sd, s)] = r.particles[k]
+        print(f"  N = {N}: {len(runs)} runs x {N * T} steps in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    return finals
 
 
 def run(args) -> int:
@@ -76,26 +102,30 @@ def run(args) -> int:
     Ns = [5, 10, 50, 100, 500] if args.quick else [5, 10, 50, 100, 500, 1000, 5000]
     T = 20
     seeds = list(range(args.seeds if args.seeds else (2 if args.quick else 5)))
-    kw = dict(lr=LR, tau=1e-4, beta=1e-6, noise_subspace=E, log_every=0)
     rows, pairs, finals = [], [], {}
     t0 = time.perf_counter()
-    jobs = [(name, N, seed) for name in teachers(P) for N in Ns for seed in seeds + [max(seeds) + 1]]
-    for name, N, seed in progress(jobs, "teacher-student C2", enabled=not args.no_progress):
-        teacher = teachers(P)[name]
-        rng = np.random.default_rng(1000 + seed)
-        cloud = strongly_invariant(P, max(Ns), std=0.25, rng=rng)  # one SI cloud per seed, nested in N
-        th0 = nested(cloud, [N])[0]
-        data = make_batches(P, teacher, N * T, np.random.default_rng(2000 + 7919 * seed + N))
-        xt = 4.0 * np.random.default_rng(3).standard_normal((2000, 2))
+    every = [(name, sd) for name in teachers(P) for sd in seeds + [max(seeds) + 1]]  # the last seed: the floor runs
+    jobs = max(1, min(args.jobs, len(every)))
+    if jobs == 1:
+        finals = train_pairs(every, Ns, T, None)
+    else:  # one process per core, one torch thread each, the pairs dealt out round-robin
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+            for part in pool.map(train_pairs, [every[k::jobs] for k in range(jobs)], [Ns] * jobs, [T] * jobs, [1] * jobs):
+                finals.update(part)
+    xt = 4.0 * np.random.default_rng(3).standard_normal((2000, 2))
+    for name, teacher in teachers(P).items():
         yt = P.unit.forward(xt, teacher).mean(0)
-        for scheme in SCHEMES:
-            r = train(P, th0, data, scheme=scheme, seed=seed, **kw)
-            finals[(name, N, seed, scheme)] = r.particles
-            if seed in seeds:
-                esc = escape(r.particles, E)
-                risk = float(np.mean(np.sum((P.unit.forward(xt, r.particles).mean(0) - yt) ** 2, axis=1)))
-                rows.append({"teacher": name, "N": N, "seed": seed, "scheme": scheme, "steps": r.steps,
-                             "escape_w2sq": esc.w2sq, "rmd_to_EG": esc.rmd, "test_risk": risk})
+        for N in Ns:
+            for seed in seeds:
+                for scheme in SCHEMES:
+                    th = finals[(name, N, seed, scheme)]
+                    esc = escape(th, E)
+                    risk = float(np.mean(np.sum((P.unit.forward(xt, th).mean(0) - yt) ** 2, axis=1)))
+                    rows.append({"teacher": name, "N": N, "seed": seed, "scheme": scheme, "steps": N * T,
+                                 "escape_w2sq": esc.w2sq, "rmd_to_EG": esc.rmd, "test_risk": risk})
     print(f"training done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     for name in teachers(P):
         for N in Ns:
@@ -121,7 +151,7 @@ def run(args) -> int:
     for name, e in expo.items():
         print(f"{name:9s} vanilla escape ~ N^{e['slope']:+.2f} [{e['lo']:+.2f}, {e['hi']:+.2f}] over N = {e['n_range']}")
     _summary(rows, pairs, Ns)
-    write_text(os.path.join(args.out, "run.json"), json.dumps({"seconds": seconds, "quick": args.quick}))
+    write_text(os.path.join(args.out, "run.json"), json.dumps({"seconds": seconds, "quick": args.quick, "jobs": jobs}))
     write_text(os.path.join(args.out, "README.md"), readme(rows, pairs, expo, Ns, seconds, args.quick, _da_vs_ea(args.out)))
     print(f"wrote results.csv, pairwise.csv, exponent.json, figure_main.png, figure_particles.png to {args.out} "
           f"({time.perf_counter() - t0:.1f} s)")
@@ -349,7 +379,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="N up to 500, 2 seeds (under 3 minutes on 2 cores)")
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="output folder")
     ap.add_argument("--seeds", type=int, default=0, help="number of seeds (default 2 quick, 5 full)")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (one torch thread each); 2 on a 2-core machine")
+    ap.add_argument("--no-progress", action="store_true", help="(kept for compatibility; progress is printed per N)")
     ap.add_argument("--report", action="store_true",
                     help="rebuild exponent.json, figure_main.png and README.md from the CSVs in --out (no training)")
     args = ap.parse_args(argv)
