@@ -134,8 +134,13 @@ class Trainer:
         return self._c["proj"][key][1]
 
     def _project(self, space: Any, v: Any) -> Any:
+        """(v Q) Qᵀ per run, as batched products with one (n, D) matrix per run: a run's rows are
+        rounded the same way however many runs are batched (a folded (R n, D) product is not)."""
+        import torch
+
         q = self._basis(space)
-        return (v @ q) @ q.T
+        R = v.shape[0]
+        return torch.bmm(torch.bmm(v, q.expand(R, *q.shape)), q.T.expand(R, *q.T.shape))
 
     def _noise(self, runs: list, t: int, n: int, D: int) -> Any:
         """ξ of the given runs at step t for the particles held here: (len(runs), n, D)."""

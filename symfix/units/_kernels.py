@@ -18,6 +18,23 @@ from typing import Any, Callable
 __all__ = ["neuron_grad", "matrix_grad", "autograd_grad"]
 
 Dloss = Callable[[Any], "tuple[Any, Any]"]
+LANES = 16  # particles are padded to a multiple of this: see _padded
+
+
+def _padded(tT: Any) -> tuple[Any, int]:
+    """The parameter-major particles (R, D, N) zero-padded to (R, D, N') with N' a multiple of
+    LANES, and N. Torch's elementwise loops run over the flattened tensor in SIMD blocks and do
+    the remainder with scalar code, which can round differently; with every run's block a
+    multiple of the block width, each run's values are computed the same way whatever R is, so
+    R runs batched equal R runs alone bit for bit (single thread). The padded particles are
+    never summed and their drift is dropped."""
+    R, D, N = tT.shape
+    Np = -(-N // LANES) * LANES
+    if Np == N:
+        return tT, N
+    out = tT.new_zeros((R, D, Np))
+    out[..., :N] = tT
+    return out, N
 
 
 def neuron_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, fb: Any) -> tuple[Any, Any]:
@@ -25,13 +42,13 @@ def neuron_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, fb: Any) -> tuple[A
     import torch
 
     c, d = unit.c, unit.d
-    tT = theta.transpose(1, 2)  # (R, D, N)
+    tT, N = _padded(theta.transpose(1, 2))  # (R, D, N')
     a, w, b = tT[:, :c], tT[:, c : c + d], tT[:, c + d :]
-    h, backward = fb(torch.baddbmm(b, x, w))  # (R, B, N)
-    G, loss = dloss(torch.bmm(h, a.transpose(1, 2)))
+    h, backward = fb(torch.baddbmm(b, x, w))  # (R, B, N')
+    G, loss = dloss(torch.bmm(h[..., :N], a[..., :N].transpose(1, 2)))
     u = backward(torch.bmm(G, a))
     out = torch.cat([torch.bmm(G.transpose(1, 2), h), torch.bmm(x.transpose(1, 2), u), u.sum(1, keepdim=True)], dim=1)
-    return loss, out.transpose(1, 2)
+    return loss, out[..., :N].transpose(1, 2)
 
 
 def matrix_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, vd: Any) -> tuple[Any, Any]:
@@ -41,13 +58,14 @@ def matrix_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, vd: Any) -> tuple[A
     import torch
 
     c, d = unit.c, unit.d
-    R, N, D = theta.shape
-    z = theta.transpose(1, 2).reshape(R, c, d, N)
-    h, dh = vd(torch.matmul(x.unsqueeze(1), z))  # (R, c, B, N)
-    G, loss = dloss(h.sum(-1).transpose(1, 2))
+    R, _, D = theta.shape
+    tT, N = _padded(theta.transpose(1, 2))
+    z = tT.reshape(R, c, d, -1)
+    h, dh = vd(torch.matmul(x.unsqueeze(1), z))  # (R, c, B, N')
+    G, loss = dloss(h[..., :N].sum(-1).transpose(1, 2))
     W = G.transpose(1, 2).unsqueeze(2) * x.transpose(1, 2).unsqueeze(1)  # W[r,c,d,b] = G[r,b,c] x[r,b,d]
-    g = torch.matmul(W, dh)  # (R, c, d, N)
-    return loss, g.reshape(R, D, N).transpose(1, 2)
+    g = torch.matmul(W, dh)  # (R, c, d, N')
+    return loss, g.reshape(R, D, -1)[..., :N].transpose(1, 2)
 
 
 def autograd_grad(unit: Any, x: Any, theta: Any, dloss: Dloss) -> tuple[Any, Any]:
