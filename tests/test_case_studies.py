@@ -23,9 +23,10 @@ def read_csv(path):
     return load("teacher_student_c2").read_csv(path)
 
 
-def test_teacher_student_exponents_are_refitted_from_the_csv_and_quoted_as_computed():
+@pytest.mark.parametrize("run", ["quick", "full"])
+def test_teacher_student_exponents_are_refitted_from_the_csv_and_quoted_as_computed(run):
     mod = load("teacher_student_c2")
-    folder = ROOT / "teacher_student_c2"
+    folder = ROOT / "teacher_student_c2" / ("full" if run == "full" else "")
     rows = read_csv(folder / "results.csv")
     Ns = sorted({r["N"] for r in rows})
     expo = mod._exponents(rows, Ns)

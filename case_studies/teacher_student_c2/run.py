@@ -22,9 +22,10 @@ figure_main.png (columns: arbitrary, WI, SI teacher; rows: RMD to E^G vs N, pair
 between schemes, each scheme vs EA), figure_particles.png (particles in E^G and orthogonal
 coordinates).
 
-    python case_studies/teacher_student_c2/run.py [--quick] [--out DIR] [--seeds K]
+    python case_studies/teacher_student_c2/run.py [--quick] [--out DIR] [--seeds K] [--jobs J] [--report]
 
---quick runs N in {5, 10, 50, 100, 500} with 2 seeds (under 3 minutes on 2 cores).
+--quick runs N in {5, 10, 50, 100, 500} with 2 seeds (under a minute on 2 cores with --jobs 2).
+--jobs J trains in J worker processes of one torch thread each (use the number of cores).
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def run(args) -> int:
         print(f"{name:9s} vanilla escape ~ N^{e['slope']:+.2f} [{e['lo']:+.2f}, {e['hi']:+.2f}] over N = {e['n_range']}")
     _summary(rows, pairs, Ns)
     write_text(os.path.join(args.out, "run.json"), json.dumps({"seconds": seconds, "quick": args.quick, "jobs": jobs}))
-    write_text(os.path.join(args.out, "README.md"), readme(rows, pairs, expo, Ns, seconds, args.quick, _da_vs_ea(args.out)))
+    write_text(os.path.join(args.out, "README.md"), readme(rows, pairs, expo, Ns, seconds, args.quick, _da_vs_ea(args.out),
+                                                           jobs))
     print(f"wrote results.csv, pairwise.csv, exponent.json, figure_main.png, figure_particles.png to {args.out} "
           f"({time.perf_counter() - t0:.1f} s)")
     return 0
@@ -293,7 +295,7 @@ def _da_vs_ea(out: str):
     return read_csv(path) if os.path.exists(path) else None
 
 
-def readme(rows, pairs, expo, Ns, seconds, quick, da=None):
+def readme(rows, pairs, expo, Ns, seconds, quick, da=None, jobs=1):
     """The README, every number computed from the outputs of this run."""
     def stat(items, key, **match):
         v = [it[key] for it in items if all(it[k] == m for k, m in match.items())]
@@ -306,14 +308,20 @@ def readme(rows, pairs, expo, Ns, seconds, quick, da=None):
     mf = mean_field_sizes(Ns)
     big = max(Ns)
     L = ["# Teacher-student with C2 (the paper's Appendix F)", "",
-         "Written by `run.py`" + (" (`--quick`)" if quick else "") + f" in {seconds:.0f} s on this machine. "
+         "Written by `run.py`" + (" (`--quick`)" if quick else "") + f" in {seconds:.0f} s on this machine (2 cores, "
+         + (f"{jobs} worker processes of one thread each" if jobs > 1 else "one process") + "; every N trains all its "
+         "(teacher, seed, scheme) runs as ensembles, `symfix.train` with a leading run axis). "
          "X = Y = R², C2 swapping both coordinates, unit sigmoid(z x) with z ∈ R^{2×2}, SI initialisation, noise "
          "projected onto E^G, schemes vanilla / DA / FA / EA coupled on the same particles (nested across N), batches "
          f"and noise; lr = {LR:g}, so the per-particle step lr/N is {', '.join(f'{LR / N:g}' for N in Ns)} at N = "
          f"{', '.join(map(str, Ns))}; {len(seeds)} seeds and one floor run. See the script's docstring for every "
          "setting.", "",
-         "    .venv/bin/python case_studies/teacher_student_c2/run.py --quick   # N ≤ 500, 2 seeds",
-         "    .venv/bin/python case_studies/teacher_student_c2/run.py           # N ≤ 5000, 5 seeds (hours on 2 cores)", "",
+         "    .venv/bin/python case_studies/teacher_student_c2/run.py --quick --jobs 2   # N ≤ 500, 2 seeds",
+         "    .venv/bin/python case_studies/teacher_student_c2/run.py --jobs 2 --out case_studies/teacher_student_c2/full",
+         "",
+         ("The full run (N ≤ 5000, 5 seeds) is in `full/` with its own README. " if quick else
+          "The quick run (N ≤ 500, 2 seeds) is in the folder above. ") + "The random streams of `symfix.train` are "
+         "counter-based (seed, step, particle), so a rerun gives these numbers again up to rounding.", "",
          "Files: `results.csv` (per teacher, N, seed, scheme: steps, W2²(ν, P#ν), RMD to E^G, test risk), "
          "`pairwise.csv` (RMD between schemes' final laws, and `floor:<scheme>`: two independent runs of a scheme), "
          "`exponent.json`, `figure_main.png`, `figure_particles.png`.", "",
@@ -411,7 +419,8 @@ def report(out: str) -> int:
     expo = _exponents(rows, Ns)
     write_text(os.path.join(out, "exponent.json"), json.dumps(expo, indent=2))
     _figure_main(rows, pairs, Ns, os.path.join(out, "figure_main.png"))
-    write_text(os.path.join(out, "README.md"), readme(rows, pairs, expo, Ns, meta["seconds"], meta["quick"], _da_vs_ea(out)))
+    write_text(os.path.join(out, "README.md"), readme(rows, pairs, expo, Ns, meta["seconds"], meta["quick"], _da_vs_ea(out),
+                                                      meta.get("jobs", 1)))
     print(f"rebuilt exponent.json, figure_main.png and README.md in {out}")
     return 0
 

@@ -49,7 +49,22 @@ class Trainer:
     """R runs of one problem compiled for stepping; every per-run setting is a tuple of length R.
 
     ``noise`` holds each run's noise subspace (anything with ``orthonormal_basis()``) or None;
-    ``shard`` says which particles this process holds (None: all of them).
+    ``shard`` says which particles this process holds (None: all of them). ``train`` validates
+    its arguments and builds one; build it directly to drive the step yourself.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from symfix import Problem, groups, reps, units
+    >>> G = groups.cyclic(2); V = reps.permutation(G)
+    >>> P = Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid"))
+    >>> tr = Trainer(P, ("vanilla", "ea"), (1.0, 1.0), (0.0, 0.0), (1e-3, 1e-3), (0, 1), (None, None), 8,
+    ...              torch.float64, torch.device("cpu"))
+    >>> state = tr.init(np.random.default_rng(0).standard_normal((2, 8, 4)))
+    >>> x = torch.randn(2, 5, 2, dtype=torch.float64); y = torch.sigmoid(x)
+    >>> new, losses = tr.step(state, x, y)
+    >>> new.step, tuple(new.particles.shape), tuple(losses.shape), state.step
+    (1, (2, 8, 4), (2,), 0)
     """
 
     problem: Problem

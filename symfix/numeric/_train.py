@@ -60,7 +60,11 @@ def _resolve(dtype: Any, device: Any) -> tuple[Any, Any]:
 def threads_for(work: int) -> int:
     """Torch intra-op threads for a kernel call touching ``work`` elements: one when the call is
     small (threads then cost more than they save, and contend badly on a shared machine),
-    otherwise torch's current setting."""
+    otherwise torch's current setting.
+
+    >>> threads_for(20 * 100 * 2)
+    1
+    """
     import torch
 
     return 1 if work < SMALL_WORK else torch.get_num_threads()
@@ -266,7 +270,16 @@ def train(
 
 def gather_particles(result: TrainResult) -> np.ndarray | None:
     """All particles of a distributed run on rank 0 (None on the other ranks); the particles
-    themselves when the run was not distributed. Collective: every process calls it."""
+    themselves when the run was not distributed. Collective: every process calls it.
+
+    >>> import numpy as np
+    >>> from symfix import Problem, groups, reps, units
+    >>> G = groups.cyclic(2); V = reps.permutation(G)
+    >>> P = Problem(G, V, V, units.matrix_unit(2, 2, "sigmoid"))
+    >>> r = train(P, np.zeros((3, 4)), [(np.ones((2, 2)), np.ones((2, 2)))], scheme="vanilla", lr=1.0)
+    >>> gather_particles(r).shape        # not distributed: the particles themselves
+    (3, 4)
+    """
     import torch
 
     if result.shard is None:
