@@ -59,9 +59,10 @@ def test_so3_tensor_invariants(k, expected):
     G = groups.so3()
     V = reps.defining(G)
     T = reps.tensor(*([V] * k))
-    E = T.fixed_subspace()
-    assert E.dim == expected and E.exact and E.method == "tensor"
-    assert E.verify(T.gen_images(), T.lie_images())
+    for method, route in (("auto", "lie"), ("tensor", "tensor")):  # both exact routes
+        E = T.fixed_subspace(method)
+        assert E.dim == expected and E.exact and E.method == route
+        assert E.verify(T.gen_images(), T.lie_images())
 
 
 def test_so3_invariants_are_invariant_under_sampled_rotations(rng):
