@@ -27,6 +27,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_nets.py
 	$(BIN)/python benchmarks/bench_mfnet.py
+	$(BIN)/python benchmarks/bench_ensemble.py
+	$(BIN)/python benchmarks/bench_lie.py
 	$(BIN)/python benchmarks/fuzz.py
 	$(BIN)/python benchmarks/discovery/run.py
 

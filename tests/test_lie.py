@@ -27,9 +27,10 @@ def riordan(n):
 @pytest.mark.parametrize("k", range(2, 10))
 def test_so3_invariants_of_tensor_powers_match_the_riordan_numbers(k):
     W = power(reps.defining(groups.so3()), k)
-    E = W.fixed_subspace()
+    E = W.fixed_subspace("lie")
     assert E.method == "lie" and E.exact
     assert E.dim == riordan(k)
+    assert W.fixed_subspace().method == ("lie" if W.dim > 512 else "tensor")  # auto: the faster route
     if E.dim <= 100:
         assert np.linalg.matrix_rank(E.dense_basis()) == E.dim
     if W.dim <= 729:
@@ -52,7 +53,7 @@ def test_so3_v8_basis_is_exact_and_independent():
 
 @pytest.mark.parametrize("k", range(2, 9))
 def test_so2_invariants_are_central_binomials(k):
-    E = power(reps.defining(groups.so2()), k).fixed_subspace()
+    E = power(reps.defining(groups.so2()), k).fixed_subspace("lie")
     assert E.method == "lie" and E.dim == (comb(k, k // 2) if k % 2 == 0 else 0)
 
 
@@ -60,7 +61,7 @@ def test_so2_invariants_are_central_binomials(k):
 def test_orthogonal_group_odd_powers_have_no_invariants_and_even_ones_the_brauer_count(G):
     V = reps.defining(G)
     for k, brauer in ((2, 1), (3, 0), (4, 3), (5, 0)):
-        assert power(V, k).fixed_subspace().dim == brauer  # pairings of k points (n >= k/2... here n >= 3)
+        assert power(V, k).fixed_subspace("lie").dim == brauer  # pairings of k points (n >= k/2... here n >= 3)
 
 
 @pytest.mark.parametrize("G", [groups.so2(), groups.so3(), groups.orthogonal(3)])
@@ -94,7 +95,7 @@ def test_rational_change_of_basis_leaves_the_dimension_unchanged():
 
 def test_a_wrong_generator_is_caught_by_the_exact_check():
     W = power(reps.defining(groups.so3()), 4)
-    E = W.fixed_subspace()
+    E = W.fixed_subspace("lie")
     lies = [np.array(a.to_Matrix().tolist(), dtype=np.int64) for a in W.lie_images()]
     assert E.verify([], [a.tolist() for a in lies])
     wrong = lies[0].copy()

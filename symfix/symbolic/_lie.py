@@ -34,8 +34,9 @@ from ._exact import SignedPerm
 from ._fixed import FixedSubspace, _integer_basis, orbit_subspace
 from ._groups import LieGroup
 
-__all__ = ["lie_route"]
+__all__ = ["lie_route", "LIE_MIN_DIM"]
 
+LIE_MIN_DIM = 512  # below this the tensor route is faster (fixed costs ~20 ms; benchmarks/bench_lie.py)
 SAFE = 2**40  # entries above this could overflow int64 in the products below: use the general route
 
 

@@ -1,0 +1,79 @@
+"""Benchmark of exact Lie-group invariants on tensor powers: the ``lie`` route against the
+structured ``tensor`` route (the previous default), timed in the same run.
+
+    python benchmarks/bench_lie.py [--quick]
+
+Cases: SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
+1, 3, 6, 15, 36, 91, 232, 603), Hom(V^{⊗3}, V^{⊗3}) for SO(3) and O(3), O(3) on V^{⊗k} and
+SO(2) on V^{⊗k} (central binomial counts). The ``tensor`` route is timed where it finishes in
+about a minute (k <= 7 for SO(3): it took 952 s at k = 8). EMLP is timed as well when it is
+importable in this environment (it is not a dependency of symfix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from functools import reduce
+from math import comb
+
+from symfix import groups, reps
+
+
+def riordan(n: int) -> int:
+    r = [1, 0]
+    for m in range(2, n + 1):
+        r.append((m - 1) * (2 * r[m - 1] + 3 * r[m - 2]) // (m + 1))
+    return r[n]
+
+
+def power(V, k):
+    return reduce(lambda a, b: a * b, [V] * k)
+
+
+def timed(W, method):
+    t = time.perf_counter()
+    E = W.fixed_subspace(method)
+    return E, time.perf_counter() - t
+
+
+def emlp_time(case):
+    try:
+        import emlp.groups as eg  # noqa: F401
+        import emlp.reps as er  # noqa: F401
+    except ImportError:
+        return None
+    return None  # pragma: no cover - wired up where EMLP installs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="k <= 8 for SO(3) (seconds)")
+    args = ap.parse_args(argv)
+    so3, o3, so2 = groups.so3(), groups.orthogonal(3), groups.so2()
+    V3, O3, V2 = reps.defining(so3), reps.defining(o3), reps.defining(so2)
+    cases = [(f"SO(3) V^{k}", power(V3, k), riordan(k), k <= 7) for k in range(3, 9 if args.quick else 11)]
+    cases += [("SO(3) Hom(V^3, V^3)", power(V3, 3) >> power(V3, 3), riordan(6), True),
+              ("O(3) Hom(V^3, V^3)", power(O3, 3) >> power(O3, 3), riordan(6), True)]
+    cases += [(f"O(3) V^{k}", power(O3, k), riordan(k) if k % 2 == 0 else 0, k <= 6) for k in (4, 6, 8)]
+    cases += [(f"SO(2) V^{k}", power(V2, k), comb(k, k // 2), k <= 10) for k in (6, 10, 12)]
+    print("| case | D | dim E^G | expected | lie route | tensor route (same run) | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, W, expected, baseline in cases:
+        E, t_lie = timed(W, "lie")
+        assert E.dim == expected and E.exact, (name, E.dim, expected)
+        if baseline:
+            B, t_base = timed(W, "tensor")
+            assert B.dim == E.dim
+            base, ratio = f"{t_base:.3f} s", f"{t_base / t_lie:.2f}x"
+        else:
+            base, ratio = "not run (minutes to hours)", ""
+        print(f"| {name} | {W.dim} | {E.dim} | {expected} | {t_lie:.3f} s | {base} | {ratio} |", flush=True)
+    if emlp_time(None) is None:
+        print("\nEMLP is not importable here: no side-by-side EMLP column (it is not a symfix dependency).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
