@@ -6,7 +6,7 @@ outputs, and the unit::
     description = "the paper's C2 teacher-student unit"
 
     [group]
-    catalogue = "cyclic"        # cyclic, dihedral, symmetric, alternating, so2, so3, orthogonal
+    catalogue = "cyclic"        # cyclic, dihedral, symmetric, alternating, so2, so3, orthogonal, special_orthogonal
     n = 2                       # its parameter (not for so2 / so3)
     # generators = [[1, 0]]     # instead of catalogue: permutations or exact matrices
     # cap = 20000               # with matrix generators: the largest group to close
@@ -120,7 +120,7 @@ activation = "tanh"
 """,
 }
 
-_CATALOGUE = {"cyclic": 1, "dihedral": 1, "symmetric": 1, "alternating": 1, "so2": 0, "so3": 0, "orthogonal": 1}
+_CATALOGUE = {"cyclic": 1, "dihedral": 1, "symmetric": 1, "alternating": 1, "so2": 0, "so3": 0, "orthogonal": 1, "special_orthogonal": 1}
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,15 @@ def test_method_lie_on_an_unsupported_rep_is_a_one_line_error():
     U = reps.from_images(G, [], lie_images=[[[0, -2], [2, 0]]])
     with pytest.raises(InputError, match="method='lie'"):
         (U * U).fixed_subspace(method="lie")
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_special_orthogonal_has_the_brauer_count_plus_the_determinant(n):
+    """SO(n) invariants of V^{⊗n}: the O(n) ones (pairings; none for odd n) plus ε."""
+    G, O = groups.special_orthogonal(n), groups.orthogonal(n)
+    W, U = power(reps.defining(G), n), power(reps.defining(O), n)
+    pairings = {4: 3, 5: 0}[n]
+    assert U.fixed_subspace("lie").dim == pairings
+    assert W.fixed_subspace("lie").dim == pairings + 1
+    if W.dim <= 256:  # the general route agrees where it is quick
+        assert W.fixed_subspace("tensor").dim == pairings + 1

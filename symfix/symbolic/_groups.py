@@ -39,6 +39,7 @@ __all__ = [
     "so2",
     "so3",
     "orthogonal",
+    "special_orthogonal",
     "DEFAULT_CLOSURE_CAP",
 ]
 
@@ -552,6 +553,18 @@ def so2() -> LieGroup:
 def so3() -> LieGroup:
     """SO(3), rotations of space, with Lie-algebra generators L_x, L_y, L_z."""
     return LieGroup("so3()", 3, connected=True)
+
+
+def special_orthogonal(n: int) -> LieGroup:
+    """SO(n), rotations of R^n (connected), with the so(n) generators; ``so2()`` and ``so3()``
+    are the same groups for n = 2, 3 under their own names.
+
+    >>> G = special_orthogonal(4)
+    >>> len(G.lie_generators), G.connected
+    (6, True)
+    """
+    n = _check_n(n, "special_orthogonal", minimum=2, maximum=MAX_LIE_DIM)
+    return LieGroup(f"special_orthogonal({n})", n, connected=True)
 
 
 def orthogonal(n: int) -> LieGroup:

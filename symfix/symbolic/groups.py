@@ -10,6 +10,7 @@ from ._groups import (
     direct_product,
     from_generators,
     orthogonal,
+    special_orthogonal,
     so2,
     so3,
     symmetric,
@@ -17,5 +18,5 @@ from ._groups import (
 
 __all__ = [
     "Group", "FiniteGroup", "LieGroup", "cyclic", "dihedral", "symmetric", "alternating",
-    "direct_product", "from_generators", "so2", "so3", "orthogonal",
+    "direct_product", "from_generators", "so2", "so3", "orthogonal", "special_orthogonal",
 ]
