@@ -3,9 +3,10 @@ structured ``tensor`` route (the previous default), timed in the same run.
 
     python benchmarks/bench_lie.py [--quick]
 
-Cases: SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
+Cases (the D6 rows use the ``rational-form`` route, chosen by ``auto``): SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
 1, 3, 6, 15, 36, 91, 232, 603), Hom(V^{⊗3}, V^{⊗3}) for SO(3) and O(3), O(3) on V^{⊗k} and
-SO(2) on V^{⊗k} (central binomial counts). The ``tensor`` route is timed where it finishes in
+SO(2) on V^{⊗k} (central binomial counts), and D6 acting on the plane with entries ±√3/2 on
+Hom(V^{⊗k}, V^{⊗k}) (character formula). The ``tensor`` route is timed where it finishes in
 about a minute (k <= 7 for SO(3): it took 952 s at k = 8). EMLP is timed as well when it is
 importable in this environment (it is not a dependency of symfix).
 """
@@ -58,10 +59,16 @@ def main(argv=None) -> int:
               ("O(3) Hom(V^3, V^3)", power(O3, 3) >> power(O3, 3), riordan(6), True)]
     cases += [(f"O(3) V^{k}", power(O3, k), riordan(k) if k % 2 == 0 else 0, k <= 6) for k in (4, 6, 8)]
     cases += [(f"SO(2) V^{k}", power(V2, k), comb(k, k // 2), k <= 10) for k in (6, 10, 12)]
-    print("| case | D | dim E^G | expected | lie route | tensor route (same run) | ratio |")
+    print("| case | D | dim E^G | expected | lie / rational-form route | tensor route (same run) | ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
+    d6 = groups.from_generators([[["1/2", "-sqrt(3)/2"], ["sqrt(3)/2", "1/2"]], [[1, 0], [0, -1]]])
+    D6 = reps.defining(d6)
+    for k in (2, 3):
+        W = power(D6, k) >> power(D6, k)
+        expected = round(sum(W.character(g) for g in d6.elements()) / d6.order)  # character formula
+        cases.append((f"D6 (entries sqrt(3)/2) Hom(V^{k}, V^{k})", W, expected, True))
     for name, W, expected, baseline in cases:
-        E, t_lie = timed(W, "lie")
+        E, t_lie = timed(W, "auto" if name.startswith("D6") else "lie")
         assert E.dim == expected and E.exact, (name, E.dim, expected)
         if baseline:
             B, t_base = timed(W, "tensor")

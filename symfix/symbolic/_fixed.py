@@ -513,7 +513,8 @@ def verify_basis(E: FixedSubspace, ops: Sequence[Operator], lies: Sequence[Opera
             return True
         Bdm = _sparse_to_domain(Bs)
     else:
-        Bdm = DomainMatrix.from_Matrix(sympy.Matrix(E.basis)) if not isinstance(E.basis, DomainMatrix) else E.basis
+        # algebraic entries (sqrt(3), ...) in their number field, not sympy's expression domain
+        Bdm = DomainMatrix.from_Matrix(sympy.Matrix(E.basis), extension=True) if not isinstance(E.basis, DomainMatrix) else E.basis
     for o in ops:
         if isinstance(o, SignedPerm) and sp.issparse(E.basis):
             continue
