@@ -30,6 +30,7 @@ __all__ = [
     "Group",
     "FiniteGroup",
     "LieGroup",
+    "ProductGroup",
     "cyclic",
     "dihedral",
     "symmetric",
@@ -406,18 +407,59 @@ def alternating(n: int) -> FiniteGroup:
     return FiniteGroup(f"alternating({n})", gens, n, order=lambda: max(1, math.factorial(n) // 2))
 
 
-def direct_product(G: FiniteGroup, H: FiniteGroup) -> FiniteGroup:
-    """G × H acting on the disjoint union of their points; generators of G, then of H.
+def direct_product(G: Group, H: Group) -> Group:
+    """G × H; generators of G, then of H. Two finite groups give a finite group acting on the
+    disjoint union of their points; with a compact Lie factor the result is a
+    :class:`ProductGroup` (elements are pairs). Representations of a factor become
+    representations of the product with ``reps.factor(P, k, rep)``.
 
     >>> direct_product(cyclic(2), cyclic(3)).order
     6
+    >>> P = direct_product(so3(), symmetric(4))
+    >>> P.order is None, len(P.lie_generators), len(P.generators)
+    (True, 3, 2)
     """
-    if not isinstance(G, FiniteGroup) or not isinstance(H, FiniteGroup):
-        raise InputError("direct_product takes two finite groups (Lie-group products are not supported yet)")
+    for F in (G, H):
+        if not isinstance(F, (FiniteGroup, LieGroup)):
+            raise InputError(f"direct_product takes finite groups and compact Lie groups from the catalogue, got {F!r}")
+    if isinstance(G, LieGroup) or isinstance(H, LieGroup):
+        return ProductGroup(G, H)
     n, m = G.degree, H.degree
     gens = [list(g.array_form) + list(range(n, n + m)) for g in G.generators]
     gens += [list(range(n)) + [n + i for i in h.array_form] for h in H.generators]
     return FiniteGroup(f"direct_product({G.spec}, {H.spec})", gens, n + m, order=G.order * H.order, factors=(G, H))
+
+
+class ProductGroup(Group):
+    """G × H with a compact Lie factor: elements are pairs (g, h), composed factor by factor.
+
+    ``generators`` and ``lie_generators`` are the factors' own, tagged with the factor they
+    come from: pairs (k, element) and (k, A). Use :func:`direct_product` to build one.
+    """
+
+    order = None
+
+    def __init__(self, G: Group, H: Group) -> None:
+        self.factors = (G, H)
+        self.spec = f"direct_product({G.spec}, {H.spec})"
+        self.generators = tuple((k, g) for k, F in enumerate(self.factors) for g in F.generators)
+        self.lie_generators = tuple((k, a) for k, F in enumerate(self.factors) for a in getattr(F, "lie_generators", ()))
+
+    @property
+    def identity(self) -> tuple:
+        return tuple(F.identity for F in self.factors)
+
+    def compose(self, a: tuple, b: tuple) -> tuple:
+        return tuple(F.compose(x, y) for F, x, y in zip(self.factors, a, b))
+
+    def inverse(self, a: tuple) -> tuple:
+        return tuple(F.inverse(x) for F, x in zip(self.factors, a))
+
+    def sample(self, rng: np.random.Generator) -> tuple:
+        return tuple(F.sample(rng) for F in self.factors)
+
+    def elements(self) -> list:
+        raise GroupError(f"{self.spec} is infinite; it has no element list. Use sample(rng) for test elements")
 
 
 def from_generators(gens: Sequence[Any], *, cap: int = DEFAULT_CLOSURE_CAP) -> FiniteGroup:

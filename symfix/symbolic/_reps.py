@@ -38,6 +38,7 @@ from ._ops import is_zero_op, lie_kron, op_blockdiag, op_inverse, op_kron, op_ne
 
 __all__ = [
     "Rep",
+    "factor",
     "trivial",
     "permutation",
     "defining",
@@ -64,9 +65,7 @@ class Rep:
 
     def lie_images(self) -> tuple[Operator, ...]:
         """Images dρ(A) of ``group.lie_generators`` (empty for finite groups)."""
-        if isinstance(self.group, LieGroup):
-            return tuple(op_zero(self.dim) for _ in self.group.lie_generators)
-        return ()
+        return tuple(op_zero(self.dim) for _ in getattr(self.group, "lie_generators", ()))
 
     @property
     def is_monomial(self) -> bool:
@@ -441,6 +440,81 @@ class Tensor(Rep):
 
     def character(self, g: Any) -> float:
         return float(np.prod([p.character(g) for p in self.parts]))
+
+
+@dataclass(frozen=True)
+class Factor(Rep):
+    """A representation of a direct product acting through one factor: (g_0, g_1) ↦ ρ(g_k)."""
+
+    group: Group
+    index: int
+    base: Rep
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        return self.base.dim
+
+    def __repr__(self) -> str:
+        return f"factor({self.group!r}, {self.index}, {self.base!r})"
+
+    def gen_images(self) -> tuple[Operator, ...]:
+        imgs, k = self.base.gen_images(), 0
+        out: list[Operator] = []
+        for j, _ in _tagged(self.group.generators, self.group):  # type: ignore[attr-defined]
+            if j == self.index:
+                out.append(imgs[k])
+                k += 1
+            else:
+                out.append(SignedPerm.identity(self.dim))
+        return tuple(out)
+
+    def lie_images(self) -> tuple[Operator, ...]:
+        imgs, k = self.base.lie_images(), 0
+        out: list[Operator] = []
+        for j, _ in getattr(self.group, "lie_generators", ()):
+            if j == self.index:
+                out.append(imgs[k])
+                k += 1
+            else:
+                out.append(op_zero(self.dim))
+        return tuple(out)
+
+    def matrix(self, g: Any) -> np.ndarray:
+        if isinstance(self.group, FiniteGroup):
+            return op_to_float(self.exact_matrix(g))
+        return self.base.matrix(g[self.index])
+
+    def character(self, g: Any) -> float:
+        return float(np.trace(self.matrix(g)))
+
+
+def _tagged(gens: Sequence[Any], group: Group) -> list[tuple[int, Any]]:
+    """The generators of a product as (factor, generator): a ProductGroup stores them so; a
+    finite direct product lists its first factor's generators, then the second's."""
+    if gens and isinstance(gens[0], tuple) and len(gens[0]) == 2 and isinstance(gens[0][0], int):
+        return list(gens)
+    G, _ = group.factors  # type: ignore[attr-defined]
+    n = len(G.generators)
+    return [(0 if i < n else 1, g) for i, g in enumerate(gens)]
+
+
+def factor(P: Group, k: int, rep: Rep) -> Rep:
+    """The representation of the direct product ``P`` that acts through its factor ``k`` by ``rep``.
+
+    >>> from symfix.symbolic.groups import direct_product, so3, symmetric
+    >>> P = direct_product(so3(), symmetric(4))
+    >>> V, Q = factor(P, 0, defining(so3())), factor(P, 1, permutation(symmetric(4)))
+    >>> (V * Q).dim, (V * Q).group == P
+    (12, True)
+    """
+    factors = getattr(P, "factors", ())
+    if len(factors) != 2:
+        raise InputError(f"factor needs a direct product (groups.direct_product(G, H)), got {P!r}")
+    if k not in (0, 1) or isinstance(k, bool):
+        raise InputError(f"factor index must be 0 or 1, got {k!r}")
+    if not isinstance(rep, Rep) or rep.group != factors[k]:
+        raise InputError(f"factor {k} of {P!r} is {factors[k]!r}; give a representation of that group")
+    return Factor(P, k, rep)
 
 
 @dataclass(frozen=True)

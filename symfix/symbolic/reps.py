@@ -5,6 +5,7 @@ from ._reps import (
     Rep,
     defining,
     direct_sum,
+    factor,
     from_images,
     hom,
     intertwiners,
@@ -15,6 +16,6 @@ from ._reps import (
 )
 
 __all__ = [
-    "Rep", "trivial", "permutation", "defining", "regular", "from_images", "direct_sum", "tensor",
+    "Rep", "factor", "trivial", "permutation", "defining", "regular", "from_images", "direct_sum", "tensor",
     "hom", "intertwiners", "Intertwiners",
 ]
