@@ -100,7 +100,7 @@ def test_bad_catalogue_arguments():
     with pytest.raises(InputError):
         groups.dihedral(2)
     with pytest.raises(InputError):
-        groups.direct_product(groups.so2(), groups.cyclic(2))
+        groups.direct_product(groups.so2(), "cyclic(2)")  # a Lie factor is fine (ProductGroup); a string is not
     with pytest.raises(InputError):
         groups.from_generators([])
 
