@@ -242,7 +242,8 @@ def train(
     last = snapshot(state) if checkpoint_every else None
     prev = state.particles
     with _threads(n_threads):
-        for t in _progress(range(start, len(batches)), progress, f"train {'ensemble' if ensemble else runs['scheme'][0]}"):
+        shown = progress and (shard is None or shard.rank == 0)  # one bar per job, not per process
+        for t in _progress(range(start, len(batches)), shown, f"train {'ensemble' if ensemble else runs['scheme'][0]}"):
             x, y = batches[t]
             new, losses = trainer.step(state, x, y)
             if not bool(torch.isfinite(losses).all()):
