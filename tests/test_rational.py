@@ -9,7 +9,7 @@ from scipy.linalg import null_space, subspace_angles
 from symfix import Problem, groups, reps, units
 from symfix.discovery import rationalise
 from symfix.discovery._rational import MAX_ENTRY, _rref
-from symfix.symbolic._fixed import dense_orthonormal
+from symfix.symbolic import dense_orthonormal
 
 from .conftest import d4_patch_problem
 

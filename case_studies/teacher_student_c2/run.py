@@ -41,7 +41,7 @@ import numpy as np
 from symfix import Problem, groups, reps, train, units
 from symfix._io import save_figure, write_csv, write_text
 from symfix.numeric import escape, exponent_fit, nested, strongly_invariant, w2
-from symfix.symbolic._fixed import dense_orthonormal
+from symfix.symbolic import dense_orthonormal
 
 SCHEMES = ("vanilla", "da", "fa", "ea")
 LR = 50.0  # per-particle step lr / N: the mean-field regime is taken as lr / N <= 1, i.e. N >= 50
@@ -388,7 +388,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="output folder")
     ap.add_argument("--seeds", type=int, default=0, help="number of seeds (default 2 quick, 5 full)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (one torch thread each); 2 on a 2-core machine")
-    ap.add_argument("--no-progress", action="store_true", help="(kept for compatibility; progress is printed per N)")
     ap.add_argument("--report", action="store_true",
                     help="rebuild exponent.json, figure_main.png and README.md from the CSVs in --out (no training)")
     args = ap.parse_args(argv)

@@ -56,14 +56,11 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError("--checkpoint-every and --resume need --checkpoint FILE")
     if args.resume and not os.path.exists(args.checkpoint):
         raise InputError(f"--resume: no checkpoint at {args.checkpoint!r}; run once with --checkpoint-every first")
-    if args.checkpoint:
-        from .._io import check_writable
+    from .._io import check_writable
 
-        check_writable(args.checkpoint)
-    if args.particles_out:
-        from .._io import check_writable
-
-        check_writable(args.particles_out)
+    for path in (args.checkpoint, args.particles_out):
+        if path:
+            check_writable(path)
 
 
 def cmd_train(args: argparse.Namespace, spec: Any, dump: Callable, teacher: Callable, data: Callable) -> int:

@@ -67,7 +67,7 @@ from scipy import stats
 
 from .._errors import InputError, SymfixError
 from .._validate import count, number, real_array, seed as check_seed
-from ..symbolic._fixed import dense_orthonormal
+from ..symbolic import dense_orthonormal
 from ._rational import orbit_hull, rationalise
 
 __all__ = ["discover", "Discovery", "default_start"]
@@ -122,7 +122,7 @@ class Discovery:
 
 def default_start(unit: Any) -> np.ndarray:
     """The documented default E_0 of a unit as an orthonormal (D, k) basis (see module doc)."""
-    from ..units._units import Neuron
+    from ..units import Neuron
 
     D = unit.param_dim
     if isinstance(unit, Neuron):

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._errors import InputError, SymfixError
-from ..symbolic._fixed import dense_orthonormal
+from ..symbolic import dense_orthonormal
 
 __all__ = ["identify", "Match", "candidate_problems"]
 

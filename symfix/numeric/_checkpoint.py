@@ -87,8 +87,9 @@ def save_sharded(ckpt: Checkpoint, path: str | os.PathLike, rank: int, world: in
     ckpt.save(os.path.join(os.path.dirname(stem) or ".", name(rank)))
     dist.barrier()
     if rank == 0:
-        keep = {name(r) for r in range(world)}
-        write_text(stem, json.dumps({"format": MANIFEST, "step": ckpt.step, "world": world, "files": sorted(keep, key=lambda f: int(f.rsplit("rank", 1)[1].split("of")[0]))}))
+        files = [name(r) for r in range(world)]  # in rank order
+        keep = set(files)
+        write_text(stem, json.dumps({"format": MANIFEST, "step": ckpt.step, "world": world, "files": files}))
         for old in glob.glob(glob.escape(stem) + ".step*.rank*of*.npz"):
             if os.path.basename(old) not in keep:
                 os.remove(old)

@@ -25,7 +25,7 @@ from scipy.spatial.distance import cdist
 
 from .._errors import InputError
 from .._validate import choice, count, real_array, seed as check_seed
-from ..symbolic._fixed import dense_orthonormal
+from ..symbolic import dense_orthonormal
 
 __all__ = ["escape", "Distance", "w2", "rmd", "wi_distance", "same_n_floor", "population_risk"]
 

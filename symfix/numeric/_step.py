@@ -85,7 +85,6 @@ class Trainer:
         import torch
 
         t = lambda v: torch.as_tensor(np.asarray(v, dtype=np.float64), dtype=self.dtype, device=self.device)
-        R = len(self.schemes)
         s = np.asarray(self.lr, dtype=np.float64) / self.n_total
         self._c.update(
             s=t(s)[:, None, None], tau2=t(2.0 * np.asarray(self.tau))[:, None, None],

@@ -2,7 +2,7 @@
 
 from . import groups, reps
 from ._exact import SignedPerm
-from ._fixed import FixedSubspace, fixed_point_subspace
+from ._fixed import FixedSubspace, dense_orthonormal, fixed_point_subspace
 from ._reps import Intertwiners, intertwiners
 
-__all__ = ["groups", "reps", "SignedPerm", "FixedSubspace", "fixed_point_subspace", "Intertwiners", "intertwiners"]
+__all__ = ["groups", "reps", "SignedPerm", "FixedSubspace", "dense_orthonormal", "fixed_point_subspace", "Intertwiners", "intertwiners"]

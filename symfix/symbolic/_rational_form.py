@@ -40,7 +40,7 @@ def _algebraic(op: Any) -> bool:
 
 def _coords(x: Any, dom: Any) -> list:
     """An element of the number field as its rational coordinates in the power basis."""
-    deg = dom.ext.minpoly.degree() if hasattr(dom.ext, "minpoly") else len(dom.mod) - 1
+    deg = len(dom.mod.to_list()) - 1
     coeffs = list(x.to_list()) if hasattr(x, "to_list") else [x]
     return [dom.dom.zero] * (deg - len(coeffs)) + coeffs
 

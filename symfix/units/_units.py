@@ -16,7 +16,7 @@ import numpy as np
 
 from .._errors import InputError
 from .._validate import real_array
-from ..symbolic._reps import Rep, hom, trivial
+from ..symbolic.reps import Rep, hom, trivial
 from ._activations import is_torch, resolve_activation, resolve_forward_backward, resolve_value_and_derivative
 from ._kernels import autograd_grad, matrix_grad, neuron_grad
 
