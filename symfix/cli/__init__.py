@@ -126,37 +126,49 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 
     spec = _spec(args)
     P = spec.problem
-    rng = np.random.default_rng(args.seed)
     if not (args.input_scale > 0 and np.isfinite(args.input_scale)):
         raise InputError(f"--input-scale must be a positive number, got {args.input_scale}")
-    x, y = _data(P, _teacher(P, rng), args.samples, rng, scale=args.input_scale)
-    r = discover(P.unit, (x, y), n_particles=args.n_particles, lr=args.lr, horizon=args.horizon, seed=args.seed,
-                 progress=sys.stderr.isatty(), closure=args.closure)
+    if args.max_samples < args.samples:
+        raise InputError(f"--max-samples ({args.max_samples}) must be at least --samples ({args.samples})")
+    teacher = _teacher(P, np.random.default_rng(args.seed))
+
+    def sampler(rng: Any, n: int) -> tuple:  # the spec's teacher; discover draws more when it needs them
+        return _data(P, teacher, n, rng, scale=args.input_scale)
+
+    r = discover(P.unit, sampler, seed=args.seed, progress=sys.stderr.isatty(), closure=args.closure,
+                 n_samples=args.samples, max_samples=args.max_samples, n_particles=args.n_particles, lr=args.lr,
+                 horizon=args.horizon)
     E = P.fixed_subspace()
     angle = r.angle_to(E)
     for h in r.history:
-        notes = ["snapped to a rational subspace" if h.get("rational") else "",
-                 "refined and snapped" if h.get("polished") else "",
-                 f"orbit closure added {h['closure']}" if h.get("closure") else "",
+        notes = [f"decided by: {h['decided_by']}",
+                 "probe particles" if h.get("probe") else "",
+                 f"orbit closure proposed +{h['closure']}" if h.get("closure") else "",
+                 "closure accepted" if h.get("closure_accepted") else "",
                  f"estimate's standard error {h['angle_error']:.2g} rad" if h.get("angle_error") else ""]
         print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e} "
-              f"(leak bound {h['leak_bound']:.3e}), escape {h['escape']:.2e}, t {h['t']:.2f} vs threshold {h['threshold']:.2f}, "
-              f"directions added {h['added']}" + "".join(f"; {n}" for n in notes if n))
+              f"(leak bound {h['leak_bound']:.3e}), t {h['t']:.2f} (quiet below {h['quiet']:.2f}, threshold "
+              f"{h['threshold']:.2f}), directions added {h['added']}" + "".join(f"; {n}" for n in notes if n))
+    for a in r.attempts[:-1]:
+        print(f"  {a['samples']} samples: {a['status']}; drew more")
     ranked = identify(r, P.unit)
     best = ranked[0] if ranked else None
     if best is None or best.angle > 0.1:
         print("  no catalogue group action matches the discovered subspace (largest angle > 0.1 rad)")
     else:
         print(f"  best catalogue match: {best.name} (dim {best.dim}, largest angle {best.angle:.2e} rad)")
-    verdict = _discovery_verdict(r, E, angle)
-    print(f"  {verdict}; {r.seconds:.2f} s")
+    comparison = _discovery_verdict(r, E, angle)
+    verdict = f"{r.status.upper()}: {comparison}"
+    print(f"  {verdict}; {r.samples} samples, {r.seconds:.2f} s")
+    print(f"  ({r.reason})")
     if args.plot:
         from ._render import plot_discovery
 
         plot_discovery(r.history, args.plot, title=f"symfix discover {spec.name}", true_dim=E.dim, verdict=verdict)
         print(f"  wrote {args.plot}")
-    _dump(args, {"spec": spec.name, "verdict": verdict, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle,
-                 "seconds": r.seconds,
+    _dump(args, {"spec": spec.name, "status": r.status, "reason": r.reason, "verdict": comparison, "dim": r.dim,
+                 "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds, "samples": r.samples,
+                 "samples_needed": r.samples_needed, "angle_error": r.angle_error, "attempts": r.attempts,
                  "history": r.history, "basis": r.basis, "rationalised": r.exact_basis is not None,
                  "exact_basis": [[str(x) for x in row] for row in r.exact_basis] if r.exact_basis else None,
                  "matches": [{"name": m.name, "dim": m.dim, "angle": m.angle} for m in ranked[:5]]})
@@ -164,17 +176,21 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 
 
 def _discovery_verdict(r: Any, E: Any, angle: float) -> str:
-    """The result against the spec's E^G, leading with what it is: an exact match, a subspace of
-    E^G (k of m directions), or a subspace that is not inside E^G (with its distance)."""
+    """The result against the spec's E^G: an exact match, a subspace of E^G (k of m directions),
+    or a subspace that is not inside E^G (with its largest angle to E^G)."""
     import numpy as np
+    from scipy.linalg import subspace_angles
+
+    from ..symbolic import dense_orthonormal
 
     if r.dim == E.dim and angle <= 1e-9:
-        return f"exact match with E^G (dim {r.dim}{', rationalised' if r.exact_basis is not None else ''}; largest angle {angle:.1e} rad)"
+        return f"exact match with E^G (dim {r.dim}; largest angle {angle:.1e} rad)"
     Q = np.asarray(r.basis, dtype=np.float64)
     off = float(np.linalg.norm(Q - np.asarray(E.project(Q.T)).T, 2)) if r.dim else 0.0  # ‖(I − P_E) Q‖
     if off <= 1e-6:
-        return f"subspace of E^G ({r.dim} of {E.dim} directions found; off E^G by {off:.1e})"
-    return f"NOT inside E^G (dim {r.dim} vs {E.dim}; the found basis leaves E^G by {off:.2g} in spectral norm)"
+        return f"subspace of E^G ({r.dim} of {E.dim} directions)"
+    far = float(np.max(subspace_angles(Q, dense_orthonormal(E)))) if E.dim and r.dim else float(np.pi / 2)
+    return f"not inside E^G (dim {r.dim} vs {E.dim}; largest angle {far:.2g} rad)"
 
 
 # ------------------------------------------------------------------------------------ certify
@@ -408,17 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(t, _int_at_least, _float_in)
 
     d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
-    d.add_argument("--samples", type=_int_at_least(100, 10**7), default=4000, help="synthetic teacher samples")
-    d.add_argument("--n-particles", type=_int_at_least(1, 10**5), default=16, help="particles per constrained run")
+    d.add_argument("--samples", type=_int_at_least(100, 10**7), default=20000, help="synthetic teacher samples drawn first")
+    d.add_argument("--max-samples", type=_int_at_least(100, 10**8), default=320000,
+                   help="discovery draws more samples (at least twice as many) while its status is not exact, up to this")
+    d.add_argument("--n-particles", type=_int_at_least(1, 10**5), default=32, help="particles per constrained run")
     d.add_argument("--lr", type=_float_in(0, strict=True), default=1.0, help="learning rate")
-    d.add_argument("--horizon", type=_int_at_least(1, 10**6), default=100, help="training time per iteration")
+    d.add_argument("--horizon", type=_int_at_least(1, 10**6), default=200, help="training steps per iteration")
     d.add_argument("--input-scale", type=_float_in(0, strict=True), default=1.0,
-                   help="standard deviation of the synthetic inputs; larger values make the units' curvature, "
-                        "and the directions it reveals, visible (the c2-matrix-unit spec needs about 4)")
-    d.add_argument("--closure", choices=["orbits", "signed-orbits"], default=None,
-                   help="assume the symmetry permutes parameter coordinates (weight sharing; signed-orbits: "
-                        "also changes signs): each enlargement becomes the span of the classes of coordinates "
-                        "where its vectors agree (up to sign)")
+                   help="standard deviation of the synthetic inputs")
+    d.add_argument("--closure", choices=["auto", "orbits", "signed-orbits", "none"], default="auto",
+                   help="auto: propose the classes of coordinates where the found vectors agree (up to sign) and keep "
+                        "them only when the velocity test at their span finds nothing; orbits / signed-orbits: assume "
+                        "the symmetry permutes parameter coordinates (and changes signs); none: never")
     d.add_argument("--plot", metavar="FILE.png", help="signal and threshold per iteration")
 
     c = cmd("certify", "best MF risk over all, WI and SI laws on a dictionary (cvxpy)", _cmd_certify)
