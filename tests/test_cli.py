@@ -87,39 +87,46 @@ def test_train_command_writes_json_and_plot(tmp_path):
 
 def test_discover_command(tmp_path):
     out, png = tmp_path / "d.json", tmp_path / "d.png"
-    r = run("discover", "c2-neuron", "--json", str(out), "--plot", str(png))
+    r = run("discover", "c2-neuron", "--json", str(out), "--plot", str(png), "--n-particles", "16", "--horizon", "100")
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
-    assert data["dim"] == data["true_dim"] == 3 and data["largest_angle"] < 5e-2
-    assert data["verdict"].startswith("exact match") and "exact match" in r.stdout
+    assert data["status"] == "exact" and data["dim"] == data["true_dim"] == 3 and data["largest_angle"] < 1e-9
+    assert data["verdict"].startswith("exact match") and "EXACT: exact match" in r.stdout
     assert png.exists()
-    assert "leak bound" in r.stdout
+    assert "leak bound" in r.stdout and "decided by: verification" in r.stdout
     bad = run("discover", "c2-neuron", "--input-scale", "-1", "--json", str(tmp_path / "e.json"))
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--input-scale" in bad.stderr
     assert not (tmp_path / "e.json").exists()
+    bad = run("discover", "c2-neuron", "--samples", "5000", "--max-samples", "1000", "--json", str(tmp_path / "e.json"))
+    assert bad.returncode == 2 and "--max-samples" in bad.stderr and not (tmp_path / "e.json").exists()
 
 
-def test_discover_command_with_orbit_closure_finds_the_patch_symmetry(tmp_path):
+def test_discover_command_finds_the_patch_symmetry_by_default(tmp_path):
+    """The README's claim with the command's defaults (issue 16): d4-patch exact, by the auto closure."""
     out = tmp_path / "d.json"
-    r = run("discover", "d4-patch", "--closure", "orbits", "--samples", "40000", "--json", str(out))
+    r = run("discover", "d4-patch", "--json", str(out))
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
-    assert data["dim"] == data["true_dim"] == 5 and data["largest_angle"] < 1e-9 and data["rationalised"]
-    assert "orbit closure added" in r.stdout and "3x3 patch" in data["matches"][0]["name"]
+    assert data["status"] == "exact" and data["dim"] == data["true_dim"] == 5 and data["largest_angle"] < 1e-9
+    assert data["rationalised"] and "3x3 patch" in data["matches"][0]["name"]
+    assert "orbit closure proposed" in r.stdout and "closure accepted" in r.stdout
 
 
-def test_discover_summary_says_when_it_missed(tmp_path):
-    """The default spec's default run finds 1 of the 2 directions: the summary leads with that."""
+def test_discover_summary_leads_with_the_status(tmp_path):
+    """Without the closure the default spec's second direction is curvature-only: the summary
+    must not read like success when the subspace is short of E^G."""
     out = tmp_path / "d.json"
-    r = run("discover", "--json", str(out))
+    r = run("discover", "--closure", "none", "--max-samples", "20000", "--n-particles", "16", "--horizon", "100",
+            "--json", str(out))
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
-    v = d["verdict"]
-    if d["dim"] < d["true_dim"]:  # a miss is never reported as a match
-        assert v.startswith(f"subspace of E^G ({d['dim']} of {d['true_dim']}") or v.startswith("NOT inside")
-    else:
-        assert v.startswith("exact match") == (d["largest_angle"] <= 1e-9)
-    assert v in r.stdout
+    assert f"{d['status'].upper()}: {d['verdict']}" in r.stdout
+    if d["status"] == "exact":
+        assert d["verdict"].startswith("exact match") and d["largest_angle"] <= 1e-9
+    if d["dim"] < d["true_dim"]:
+        assert d["status"] != "exact" and d["samples_needed"] > d["samples"]
+        assert d["verdict"].startswith(f"subspace of E^G ({d['dim']} of {d['true_dim']}") or \
+            d["verdict"].startswith("not inside")
 
 
 def test_certify_command(tmp_path):

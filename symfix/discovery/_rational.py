@@ -78,7 +78,8 @@ def rationalise(Q: Any, *, max_den: int = 12, tol: float = 1e-2) -> tuple[list[l
     return None
 
 
-def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list[list[Fraction]], np.ndarray] | None:
+def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False,
+               zeros: bool = False) -> tuple[list[list[Fraction]], np.ndarray] | None:
     """The span of the indicator vectors of the classes of coordinates on which every vector of
     span(Q) takes equal values (with ``signed``: equal up to a sign fixed per coordinate), as
     exact rows (entries 0, 1, and -1 when signed) and an orthonormal float basis; None when
@@ -93,6 +94,11 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list
     contains span(Q), often larger. Only valid for such actions: for a general linear action
     (a rotation mixing coordinates) the classes are not orbits. ``signed`` also covers plain
     permutations, but merges orbits whose values are opposite, so it is coarser there.
+
+    With ``zeros`` (plain permutations only) the coordinates where span(Q) vanishes form one
+    more class: the zero set of an invariant vector is a union of orbits, so its indicator
+    lies in E^G too (an orbit on which the linear correlation happens to vanish is otherwise
+    left to a curvature-only direction). With sign changes that indicator need not be fixed.
 
     ``tol`` bounds the error of span(Q) in radians. A tilt of ε radians moves the D rows of
     the D × k basis by about ε sqrt(k / D) each, so with r = tol sqrt(k / D): a row counts as
@@ -123,6 +129,9 @@ def orbit_hull(Q: Any, *, tol: float = 1e-2, signed: bool = False) -> tuple[list
     found = _tight_classes(Q, np.flatnonzero(norms >= 2 * r), r, signed)
     if not found:
         return None
+    dead = np.flatnonzero(norms <= r)
+    if zeros and not signed and dead.size:
+        found = sorted(found + [(dead, np.ones(dead.size))], key=lambda c: int(c[0][0]))
     H = np.zeros((D, len(found)))
     for j, (idx, sign) in enumerate(found):
         H[idx, j] = sign / np.sqrt(idx.size)

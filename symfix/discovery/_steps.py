@@ -182,29 +182,29 @@ def closure_hypothesis(Q: np.ndarray, err: float, mode: str, rejected: list) -> 
     """The orbit hull of span(Q) for a closure mode, as (exact rows, orthonormal basis), or None.
 
     ``"orbits"``/``"signed-orbits"``: the hull of :func:`orbit_hull`, the action assumed to be a
-    (signed) permutation. ``"auto"``: the signed hull when its classes are clear, else the plain
-    one (the signed hull is the smaller: it lies in E^G for plain and signed permutations
-    alike); proposed only when some class joins two or more coordinates (a tie the data show),
-    when it is larger than span(Q) but not the whole space, and when it was not refuted before.
+    (signed) permutation (plain orbits with the zero class). ``"auto"``: the signed hull when
+    some class joins coordinates with opposite signs (the data show sign changes), else the
+    plain hull with the zero class; proposed only when some class joins two or more
+    coordinates (a tie the data show), when it is larger than span(Q) but not the whole
+    space, and when it was not refuted before.
     """
     if mode == "none" or Q.shape[1] == 0:
         return None
     tol = max(SNAP_Z * err, 1e-9)
     if mode != "auto":
-        return orbit_hull(Q, tol=tol, signed=mode == "signed-orbits")
+        return orbit_hull(Q, tol=tol, signed=mode == "signed-orbits", zeros=mode == "orbits")
     from scipy.linalg import subspace_angles
 
     D, k = Q.shape
-    for signed in (True, False):
-        hull = orbit_hull(Q, tol=tol, signed=signed)
-        if hull is None:
-            continue
-        rows, H = hull
-        ties = any(sum(1 for x in r if x != 0) >= 2 for r in rows)
-        seen = any(B.shape == H.shape and np.max(subspace_angles(B, H)) < 1e-9 for B in rejected)
-        if ties and k < H.shape[1] < D and not seen:
-            return hull
-    return None
+    hull = orbit_hull(Q, tol=tol, signed=True)
+    if hull is None or not any(min(r) < 0 < max(r) for r in hull[0]):  # no sign change seen: plain orbits
+        hull = orbit_hull(Q, tol=tol, zeros=True)
+    if hull is None:
+        return None
+    rows, H = hull
+    ties = any(sum(1 for x in r if x != 0) >= 2 for r in rows)
+    seen = any(B.shape == H.shape and np.max(subspace_angles(B, H)) < 1e-9 for B in rejected)
+    return hull if ties and k < H.shape[1] < D and not seen else None
 
 
 def _off_energy(unit: Any, data: tuple, B: np.ndarray, coords: list, tau: float) -> np.ndarray:
