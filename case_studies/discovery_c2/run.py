@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     for h in r.history:
         print(f"iteration {h['iteration']}: dim E_j {h['dim']}, t {h['t']:.1f} vs threshold {h['threshold']:.1f}, "
               f"signal {h['signal']:.3g} vs leak bound {h['leak_bound']:.3g}, added {h['added']}, "
-              f"snapped to a rational subspace: {h.get('rational')}")
+              f"decided by {h['decided_by']}")
+    print(r.summary())
     print(f"discovered dim {r.dim} (E^G: {E.dim}), largest principal angle {angle:.1e}, rationalised "
           f"{r.exact_basis is not None}, best catalogue match: {best.name} (angle {best.angle:.1e}); {r.seconds:.1f} s")
     if r.exact_basis:
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
             print("   ", [str(x) for x in row])
     os.makedirs(args.out, exist_ok=True)
     write_text(os.path.join(args.out, "result.json"), json.dumps({
-        "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
+        "status": r.status, "reason": r.reason, "dim": r.dim, "true_dim": E.dim, "largest_angle": angle, "seconds": r.seconds,
         "exact_basis": [[str(x) for x in row] for row in r.exact_basis] if r.exact_basis else None,
         "best_match": best.name, "history": r.history}, indent=2, default=float))
     _figure(r, os.path.join(args.out, "figure_discovery.png"))
@@ -64,24 +65,24 @@ def main(argv=None) -> int:
 
 
 def _outcome(h: dict) -> str:
-    """What the iteration decided, from its history entry."""
-    passed = h["t"] > h["threshold"]
-    if h["added"]:
-        snapped = "snapped onto a rational direction" if h.get("rational") else "not snapped (too rough)"
-        return f"adds {h['added']} direction(s); {snapped}"
-    if passed and h.get("polished"):
-        return ("passes the t test but not the leak bound (the signal is the leak of an earlier direction's error); "
-                "the stop is refined by least squares on the off-subspace velocity"
-                + (" and snapped onto a rational subspace" if h.get("rational") else ", not snapped"))
-    if passed:
-        return "passes the t test, under the leak bound: stop"
-    return "nothing escapes: stop"
+    """What the iteration decided, from its history entry (``decided_by``)."""
+    added = f"adds {h['added']} direction(s)"
+    return {"test": f"{added} (cross-fitted t test), too rough to snap",
+            "snap": f"{added}, snapped onto a rational subspace",
+            "closure": f"{added}; the span of its classes of equal coordinates (+{h.get('closure', 0)}) is proposed",
+            "closure rejected": "the test at the proposed classes finds a direction: hypothesis dropped",
+            "leak bound": f"{added}; further candidates pass the t test but not the leak bound",
+            "refinement": "passes the t test, under the leak bound: refined by least squares and snapped",
+            "verification": ("probe particles" if h.get("probe") else "usual particles")
+            + (": nothing escapes the proposed classes, hypothesis kept" if h.get("closure_accepted") else ": nothing escapes"),
+            "stop": "nothing more escapes; no rational subspace fits: stop"}.get(h["decided_by"], h["decided_by"])
 
 
 def _readme(r, true_dim: int, angle: float, best: str) -> str:
     """The README, every number from this run's result."""
-    status = "E^G recovered exactly" if r.exact_basis is not None and r.dim == true_dim and angle < 1e-9 else (
-        f"not exact: dim {r.dim} of {true_dim}, largest angle {angle:.2g} rad")
+    match = "E^G recovered exactly" if r.dim == true_dim and angle < 1e-9 else (
+        f"dim {r.dim} of {true_dim}, largest angle {angle:.2g} rad to E^G")
+    status = f"status {r.status}: {match}"
     L = ["# Discovery on the C2 teacher-student data", "",
          "Written by `run.py` (`python case_studies/discovery_c2/run.py`). The paper's C2 teacher-student data "
          "(300 000 samples, the WI teacher) go to `symfix.discover`, which does not know the group, starting from "

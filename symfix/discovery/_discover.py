@@ -28,8 +28,9 @@ Each step is a function of :mod:`._steps`; the settings are one :class:`Discover
    accepted only if both remove at least 95% of that velocity energy;
 8. verdict: at a rational subspace where the test found nothing, the test runs once more with
    probe particles spread wider (curvature-only directions grow with the spread). The status
-   is ``exact`` when both top t statistics lie below their (1 − quiet) quantile, ``partial``
-   when one lies between that and the threshold (a direction may remain; the samples that
+   is ``exact`` when both top t statistics lie below their (1 − quiet/4) quantile and their
+   combination (Stouffer's z) below its (1 − quiet/2) quantile, ``partial`` otherwise (a
+   direction may remain; the samples that
    would decide are estimated from t ∝ √n), ``inexact`` when no rational subspace fits (the
    angle's standard error is reported). With a sampler, discovery draws more samples and
    starts again while the status is not exact, up to ``max_samples``.
@@ -263,7 +264,8 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
     train = (torch.as_tensor(X[perm[:m]], dtype=dt), torch.as_tensor(Y[perm[:m]], dtype=dt))
     t_crit = float(stats.t.ppf(1.0 - st.alpha / D, K // 2 - 1))
     t_var = (K // 2 - 1) / max(K // 2 - 3, 1)  # variance of Student's t with K/2 - 1 degrees of freedom
-    z_quiet = float(stats.norm.ppf(1.0 - st.quiet))
+    z_quiet = float(stats.norm.ppf(1.0 - st.quiet / 2))  # quiet/2 for the combined z, quiet/4 for each t
+    t_quiet = float(stats.t.ppf(1.0 - st.quiet / 4, K // 2 - 1))
     Q = Q0
     exact = steps.snap(Q, 0.0, max(st.max_den, 1), 1e-12) if Q.shape[1] else []
     exact = exact[0] if isinstance(exact, tuple) else exact
@@ -296,7 +298,7 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
         leak = steps.leak_bound(err, run.on)
         k = min(test.count, D - Q.shape[1], int(np.sum(test.singular_values > leak)))
         h = {"iteration": it, "dim": Q.shape[1], "signal": test.signal, "t": test.t, "threshold": t_crit,
-             "quiet": z_quiet, "leak_bound": leak, "escape": run.escape, "added": k, "probe": probe}
+             "quiet": t_quiet, "leak_bound": leak, "escape": run.escape, "added": k, "probe": probe}
         history.append(h)
         h["decided_by"] = "leak bound" if k < min(test.count, D - Q.shape[1]) else "test"
         if pending is not None:
@@ -329,16 +331,16 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
             t_max = max(probe_t, test.t)
             z = (probe_t + test.t) / math.sqrt(2.0 * t_var)  # the two runs' evidence combined (Stouffer)
             h.update(decided_by="verification", rational=True, combined_z=z)
-            if z <= z_quiet:
+            if z <= z_quiet and t_max <= t_quiet:
                 status = "exact"
-                reason = (f"top t {probe_t:.2f} (usual particles) and {test.t:.2f} (probe particles), combined z "
-                          f"{z:.2f} below the quiet level {z_quiet:.2f}")
+                reason = (f"top t {probe_t:.2f} (usual particles) and {test.t:.2f} (probe particles) below the quiet "
+                          f"level {t_quiet:.2f}, combined z {z:.2f} below {z_quiet:.2f}")
             else:
                 status = "partial"
                 needed = int(math.ceil(1.2 * n * (t_crit / max(t_max, 1.0)) ** 2))
                 reason = (f"a further direction may remain: top t {probe_t:.2f} and {test.t:.2f} (usual and probe "
-                          f"particles, combined z {z:.2f} above the quiet level {z_quiet:.2f}, each under the "
-                          f"threshold {t_crit:.2f}); about {needed} samples would decide")
+                          f"particles; quiet below {t_quiet:.2f}, combined z {z:.2f} vs {z_quiet:.2f}; each under "
+                          f"the threshold {t_crit:.2f}); about {needed} samples would decide")
             break
         probe_t = None
         err = float(np.hypot(err, steps.direction_error(run.O, test.directions, k)))

@@ -37,11 +37,12 @@ class DiscoverySettings:
         accept the classes at once; ``"none"`` never uses them.
     Verdict
         ``quiet``: at a rational subspace the test runs with the usual particles and with probe
-        particles spread with ``probe_std`` (where curvature-only directions are larger); the
-        two top t statistics, combined (Stouffer's z), must lie below the (1 − quiet) normal
-        quantile for the status ``exact``; above it, but each t under the threshold, the
-        status is ``partial``. Under sampling noise alone a share ``quiet`` of exact answers
-        comes out partial (a sampler then draws more samples).
+        particles spread with ``probe_std`` (where curvature-only directions are larger); each
+        top t statistic must lie below its (1 − quiet/4) quantile and their combination
+        (Stouffer's z) below its (1 − quiet/2) quantile for the status ``exact``; otherwise,
+        each t being under the threshold, the status is ``partial``. Under sampling noise alone
+        at most a share ``quiet`` of exact answers comes out partial (a sampler then draws
+        more samples).
     Samples
         ``n_samples``: first draw from a sampler; ``max_samples``: a sampler is drawn again
         with more samples (at least twice as many) while the status is not ``exact``, up to
@@ -53,14 +54,14 @@ class DiscoverySettings:
     lr: float = 1.0
     horizon: int = 200
     std: float = 0.5
-    probe_std: float = 2.0
+    probe_std: float = 4.0
     train_samples: int | None = 20_000
     tau: float = 1e-4
     dtype: Any = None
     snapshots: int = 4
     n_folds: int = 16
     alpha: float = 1e-3
-    quiet: float = 0.05
+    quiet: float = 0.1
     max_den: int = 2
     snap_tol: float = 5e-2
     closure: str = "auto"
