@@ -260,7 +260,7 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
     K = max(4, min(st.n_folds, n // 4)) // 2 * 2
     dt = torch.float64 if st.dtype is None else st.dtype
     folds = [(torch.as_tensor(X[i], dtype=dt), torch.as_tensor(Y[i], dtype=dt)) for i in np.array_split(perm, K)]
-    m = n if st.train_samples is None else min(n, st.train_samples)
+    m = st.training_samples(n)
     train = (torch.as_tensor(X[perm[:m]], dtype=dt), torch.as_tensor(Y[perm[:m]], dtype=dt))
     t_crit = float(stats.t.ppf(1.0 - st.alpha / D, K // 2 - 1))
     t_var = (K // 2 - 1) / max(K // 2 - 3, 1)  # variance of Student's t with K/2 - 1 degrees of freedom

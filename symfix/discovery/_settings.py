@@ -10,6 +10,7 @@ from .._errors import InputError
 __all__ = ["DiscoverySettings", "settings_from"]
 
 CLOSURES = ("auto", "orbits", "signed-orbits", "none")
+TRAIN_BUDGET = 640_000  # particles × samples per training step when train_samples is None
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,9 @@ class DiscoverySettings:
         ``n_particles``, ``lr``, ``horizon``: particles, step size (per-particle step lr/N) and
         steps per iteration; ``std``: spread of the SI initialisation on E_j; ``train_samples``:
         the constrained runs train full-batch on a fixed subsample of this many samples (all
-        samples when there are fewer, or with None), so a step costs N × train_samples unit
-        evaluations however large the data are; ``tau``: L2 penalty; ``dtype``: torch dtype
+        when there are fewer; default None: TRAIN_BUDGET / n_particles, at least 2048, so
+        20 000 for 32 particles), so a step costs about N × train_samples unit evaluations
+        however large the data are (the velocity test still uses all of them); ``tau``: L2 penalty; ``dtype``: torch dtype
         (default float64).
     Velocity test
         ``snapshots`` points along each run where velocities are taken, on ``n_folds`` folds of
@@ -55,7 +57,7 @@ class DiscoverySettings:
     horizon: int = 200
     std: float = 0.5
     probe_std: float = 4.0
-    train_samples: int | None = 20_000
+    train_samples: int | None = None
     tau: float = 1e-4
     dtype: Any = None
     snapshots: int = 4
@@ -68,6 +70,11 @@ class DiscoverySettings:
     n_samples: int = 20_000
     max_samples: int = 320_000
     max_iter: int | None = None
+
+    def training_samples(self, n: int) -> int:
+        """Samples of the fixed training subsample for data of n samples."""
+        m = max(2048, TRAIN_BUDGET // self.n_particles) if self.train_samples is None else self.train_samples
+        return min(n, m)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("n_particles", 1, 10**6), ("horizon", 1, 10**6), ("snapshots", 1, 10**4),
