@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_lie.py
 	$(BIN)/python benchmarks/fuzz.py
 	$(BIN)/python benchmarks/discovery/run.py
+	$(BIN)/python benchmarks/discovery/cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -140,6 +140,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
                  horizon=args.horizon)
     E = P.fixed_subspace()
     angle = r.angle_to(E)
+    for a in r.attempts[:-1]:
+        print(f"  {a['samples']} samples: {a['status']}; drew more (the iterations below use {r.samples})")
     for h in r.history:
         notes = [f"decided by: {h['decided_by']}",
                  "probe particles" if h.get("probe") else "",
@@ -149,8 +151,6 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         print(f"  iteration {h['iteration']}: dim {h['dim']}, off-subspace signal {h['signal']:.3e} "
               f"(leak bound {h['leak_bound']:.3e}), t {h['t']:.2f} (quiet below {h['quiet']:.2f}, threshold "
               f"{h['threshold']:.2f}), directions added {h['added']}" + "".join(f"; {n}" for n in notes if n))
-    for a in r.attempts[:-1]:
-        print(f"  {a['samples']} samples: {a['status']}; drew more")
     ranked = identify(r, P.unit)
     best = ranked[0] if ranked else None
     if best is None or best.angle > 0.1:
