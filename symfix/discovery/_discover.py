@@ -219,11 +219,12 @@ def discover(unit: Any, data: Any, settings: DiscoverySettings | None = None, *,
     >>> from symfix import Problem, groups, reps
     >>> G = groups.from_generators([[6, 3, 0, 7, 4, 1, 8, 5, 2], [2, 1, 0, 5, 4, 3, 8, 7, 6]])
     >>> P = Problem(G, reps.permutation(G), reps.trivial(G), units.neuron(9, 1, "tanh"))
-    >>> T = np.concatenate([P.act(g, rng.standard_normal((3, P.param_dim))) for g in G.elements()])
+    >>> base = rng.standard_normal((3, P.param_dim))
+    >>> T = np.concatenate([P.act(g, base) for g in G.elements()])
     >>> def sampler(rng, n):                         # an invariant teacher's data
     ...     X = rng.standard_normal((n, 9))
     ...     return X, P.unit.forward(X, T).mean(0)
-    >>> r = discover(P.unit, sampler, seed=0)
+    >>> r = discover(P.unit, sampler, seed=0, n_particles=16, horizon=100)
     >>> r.status, r.angle_to(P.fixed_subspace()) < 1e-9   # centre, edges, corners, a, b
     ('exact', True)
     """
