@@ -183,6 +183,12 @@ def plot_discovery(history: list, path: str, *, title: str = "", true_dim: int |
                          textcoords="offset points", xytext=(4, 6), fontsize=8)
     axes[1].plot(it, [h["t"] for h in history], "o-", label="t statistic of the top off-subspace direction")
     axes[1].plot(it, [h["threshold"] for h in history], "s--", label="threshold (t quantile at alpha/D)")
+    if all("quiet" in h for h in history):
+        axes[1].plot(it, [h["quiet"] for h in history], ":", color="0.4", label="quiet level (exact needs t below it)")
+    probes = [h for h in history if h.get("probe")]
+    if probes:
+        axes[1].plot([h["iteration"] for h in probes], [h["t"] for h in probes], "D", mfc="none", ms=11,
+                     color="tab:purple", label="verification with probe particles")
     leaked = [h for h in history if h["t"] > h["threshold"] and h["added"] == 0]
     if leaked:
         axes[1].plot([h["iteration"] for h in leaked], [h["t"] for h in leaked], "kx", ms=10,
