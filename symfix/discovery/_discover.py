@@ -87,9 +87,6 @@ from ._settings import DiscoverySettings, settings_from
 
 __all__ = ["discover", "Discovery", "default_start", "DiscoverySettings"]
 
-STATUSES = ("exact", "inexact", "partial")
-
-
 @dataclass(frozen=True)
 class Discovery:
     """Result of :func:`discover`.
@@ -276,8 +273,8 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
     z_quiet = float(stats.norm.ppf(1.0 - st.quiet / 2))  # quiet/2 for the combined z, quiet/4 for each t
     t_quiet = float(stats.t.ppf(1.0 - st.quiet / 4, K // 2 - 1))
     Q = Q0
-    exact = steps.snap(Q, 0.0, max(st.max_den, 1), 1e-12) if Q.shape[1] else []
-    exact = exact[0] if isinstance(exact, tuple) else exact
+    given = steps.snap(Q, 0.0, max(st.max_den, 1), 1e-12)  # E_0 as given: rational (the default) or not
+    exact = [] if Q.shape[1] == 0 else (given[0] if given is not None else None)
     err = 0.0  # standard error (radians) of the directions added since the last snap
     pending = None  # a closure hypothesis under test: the found (Q, exact, err) to return to
     rejected: list = []
@@ -357,8 +354,9 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
         new = new - Q @ (Q.T @ new)
         Q = np.linalg.qr(np.concatenate([Q, new], axis=1))[0]
         exact = None
-        snapped = steps.snap(Q, err, st.max_den, st.snap_tol)
         hull = steps.closure_hypothesis(Q, err, st.closure, rejected)
+        # the snap: the result without a hull, and the found subspace to return to if an auto hull is refuted
+        snapped = steps.snap(Q, err, st.max_den, st.snap_tol) if hull is None or st.closure == "auto" else None
         if hull is not None:
             if st.closure == "auto":
                 pending = (snapped[1], snapped[0], 0.0) if snapped is not None else (Q, None, err)
