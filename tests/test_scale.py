@@ -247,14 +247,52 @@ def launch(nproc, args, port):
     return cmd
 
 
+def process_tree(pid):
+    """pid and all its descendants (from /proc): torchrun starts its workers in sessions of their
+    own, so killing the launcher's process group leaves them running; they would go on writing
+    checkpoints into the directory that the resumed job reads."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [pid], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        tree += kids
+        todo += kids
+    return tree
+
+
+def gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")  # a zombie runs nothing
+    except OSError:
+        return True
+
+
 def kill_after_first_checkpoint(cmd, cwd):
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 200
     while not os.path.exists(os.path.join(cwd, "ck")) and time.time() < deadline and p.poll() is None:
         time.sleep(0.05)
     alive = p.poll() is None
-    os.killpg(p.pid, signal.SIGKILL)
+    tree = process_tree(p.pid)
+    for pid in reversed(tree):  # the workers first, so the launcher cannot react to their deaths
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     p.wait()
+    deadline = time.time() + 30
+    while not all(gone(pid) for pid in tree) and time.time() < deadline:
+        time.sleep(0.05)
+    assert all(gone(pid) for pid in tree), "a process of the killed job is still running"
     return alive
 
 
