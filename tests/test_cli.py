@@ -101,6 +101,16 @@ def test_discover_command(tmp_path):
     assert bad.returncode == 2 and "--max-samples" in bad.stderr and not (tmp_path / "e.json").exists()
 
 
+def test_discover_command_defaults_are_the_settings_defaults():
+    from symfix.cli import build_parser
+    from symfix.discovery import DiscoverySettings
+
+    args = build_parser().parse_args(["discover"])
+    st = DiscoverySettings()
+    assert (args.samples, args.max_samples, args.n_particles, args.lr, args.horizon, args.closure) == \
+        (st.n_samples, st.max_samples, st.n_particles, st.lr, st.horizon, st.closure)
+
+
 def test_discover_command_finds_the_patch_symmetry_by_default(tmp_path):
     """The README's claim with the command's defaults (issue 16): d4-patch exact, by the auto closure."""
     out = tmp_path / "d.json"
@@ -116,8 +126,8 @@ def test_discover_summary_leads_with_the_status(tmp_path):
     """Without the closure the default spec's second direction is curvature-only: the summary
     must not read like success when the subspace is short of E^G."""
     out = tmp_path / "d.json"
-    r = run("discover", "--closure", "none", "--max-samples", "20000", "--n-particles", "16", "--horizon", "100",
-            "--json", str(out))
+    r = run("discover", "--closure", "none", "--samples", "20000", "--max-samples", "20000", "--n-particles", "16",
+            "--horizon", "100", "--json", str(out))
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
     assert f"{d['status'].upper()}: {d['verdict']}" in r.stdout

@@ -310,26 +310,23 @@ def _orbit_teacher(P, seed):
     return np.concatenate([P.act(g, base) for g in P.group.elements()])
 
 
-@pytest.mark.parametrize("problem, wrong_allowed", [("c2-neuron", 0), ("d4-patch", 2)])
-def test_defaults_are_exact_across_seeds(problem, wrong_allowed):
-    """Default settings (closure="auto", adaptive samples) on planted problems, teacher/data
-    seeds 0-5. The benchmark (benchmarks/discovery/run.py, 20 seeds) measured: C2 neuron 19 of
-    20 exact, 1 partial, no wrong exact; D4 patch 20 of 20 exact, of which 3 at a proper
-    subspace of E^G (two orbits merged by the closure, the split curvature-only: see the
-    module docstring). Asserted: at least 4 of 6 exact and right, every result inside E^G,
-    and at most ``wrong_allowed`` exact at a wrong subspace (0 for the C2 neuron, 2 of 6 for
-    the patch: the measured 3 of 20 with a binomial margin)."""
+@pytest.mark.parametrize("problem", ["c2-neuron", "d4-patch"])
+def test_defaults_are_exact_across_seeds(problem):
+    """Default settings (closure="auto", 320 000 samples first, more while not exact) on planted
+    problems, teacher/data seeds 0-5. The benchmark (benchmarks/discovery/run.py, 20 seeds)
+    measured: C2 neuron 19 of 20 exact, 1 inexact; D4 patch 19 of 20 exact, 1 inexact; no
+    wrong exact in either. Asserted: at least 4 of 6 exact and right (the measured 19 of 20
+    with a binomial margin) and never an exact status at a wrong subspace."""
     P = c2_neuron() if problem == "c2-neuron" else d4_patch_problem()
     E = P.fixed_subspace()
-    right_exact = wrong_exact = 0
+    right_exact = 0
     for seed in range(6):
         r = discover(P.unit, _sampler(P, _orbit_teacher(P, seed)), seed=seed)
         right = r.dim == E.dim and r.angle_to(E) < 1e-9
         assert r.status in ("exact", "partial", "inexact")
-        assert _inside(r, E) or r.status != "exact", seed
+        assert right or r.status != "exact", (seed, r.dim, r.reason)
         right_exact += r.status == "exact" and right
-        wrong_exact += r.status == "exact" and not right
-    assert right_exact >= 4 and wrong_exact <= wrong_allowed, (right_exact, wrong_exact)
+    assert right_exact >= 4, right_exact
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -338,8 +335,8 @@ def test_without_closure_the_curvature_only_directions_are_reported_not_hidden(s
     docstring), so discovery cannot reach E^G from 20 000 samples; the status must say so
     (partial or inexact, with the samples that would decide), never exact."""
     P = d4_patch_problem()
-    r = discover(P.unit, _sampler(P, _orbit_teacher(P, seed)), seed=seed, closure="none", max_samples=20_000,
-                 n_particles=16, horizon=100)
+    r = discover(P.unit, _sampler(P, _orbit_teacher(P, seed)), seed=seed, closure="none", n_samples=20_000,
+                 max_samples=20_000, n_particles=16, horizon=100)
     assert r.status in ("partial", "inexact") and r.dim < P.fixed_subspace().dim
     assert r.samples_needed is not None and r.samples_needed > r.samples == 20_000
     assert str(r.samples_needed) in r.reason and r.summary().startswith(r.status)

@@ -3,7 +3,7 @@ many teacher/data seeds.
 
 For each problem and seed: a WI teacher (an orbit-closed set of 3 random units, drawn from seed
 1000 + s) and a sampler X ~ N(0, scale² I), Y = teacher(X); ``symfix.discover`` sees only the
-unit and the sampler (it draws 20 000 samples and more when its status is not exact). Two
+unit and the sampler (it draws 320 000 samples and more when its status is not exact). Two
 modes: the defaults (``closure="auto"``: no assumption on the action) and ``closure="orbits"``
 (``"signed-orbits"`` for the signed swap), which assumes the action permutes coordinates. The
 controls have teachers without symmetry (E^G(data) is the whole space) and a continuous group.

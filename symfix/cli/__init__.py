@@ -424,8 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(t, _int_at_least, _float_in)
 
     d = cmd("discover", "find the largest SI-supporting subspace from data, without the group", _cmd_discover)
-    d.add_argument("--samples", type=_int_at_least(100, 10**7), default=20000, help="synthetic teacher samples drawn first")
-    d.add_argument("--max-samples", type=_int_at_least(100, 10**8), default=320000,
+    d.add_argument("--samples", type=_int_at_least(100, 10**7), default=320_000,
+                   help="synthetic teacher samples drawn first (the defaults here are DiscoverySettings')")
+    d.add_argument("--max-samples", type=_int_at_least(100, 10**8), default=1_280_000,
                    help="discovery draws more samples (at least twice as many) while its status is not exact, up to this")
     d.add_argument("--n-particles", type=_int_at_least(1, 10**5), default=32, help="particles per constrained run")
     d.add_argument("--lr", type=_float_in(0, strict=True), default=1.0, help="learning rate")

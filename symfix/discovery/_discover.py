@@ -58,9 +58,13 @@ What the status cannot see. ``exact`` means that no further direction showed at 
 resolution; it is not a proof. When the orbit closure merges two orbits whose values in the
 found direction agree within the noise (or one class of zeros holds two orbits), the result is
 a rational subspace of E^G short of it, and the direction that would split the class is
-curvature-only, so the verification can be quiet: measured on the D4 patch (20 000 samples,
-benchmarks/discovery/run.py), 3 of 20 teacher seeds ended ``exact`` at dim 4 with the default
-settings. More samples shrink the noise and with it the chance of such a merge.
+curvature-only, so the verification can be quiet. The noise falls as 1/√n while the training
+cost does not grow with n, so the default first draw is large: on the D4 patch
+(benchmarks/discovery/run.py) 3 of 20 teacher seeds ended ``exact`` at a proper subspace of
+E^G from 20 000 samples and none from 320 000 (the seed with the closest pair of orbit values,
+1 standard error of the 20 000-sample estimate apart, then sees the split at t ≈ 15 and ends
+``inexact`` instead). A pair of orbits closer than the noise of the largest draw can still
+merge unseen.
 
 Default E_0 per unit. A neuron a σ(w·x + b) cannot start at z = 0 (with a = 0 nothing moves w,
 and with an odd σ the point is stationary): ``neuron`` with a scalar output starts from
