@@ -94,6 +94,29 @@ def test_orbit_hull_refuses_unclear_classes_and_merges_equal_values():
     assert [[int(x) for x in r] for r in rows] == [[1, 1, 1, 1, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 0, 0, 0, 0]]
 
 
+def test_orbit_hull_two_rows_between_r_and_2r_apart_are_unclear():
+    """Two coordinates whose values differ by more than the row tolerance r but less than 2 r
+    could be one orbit drifted apart by the noise or two orbits: no hull. Farther apart than
+    2 r they are two classes; closer than r, one."""
+    from symfix.discovery import orbit_hull
+
+    tol = 0.02
+    r = tol * np.sqrt(1 / 3)  # the row tolerance of one direction in D = 3
+
+    def hull(gap):
+        v = np.array([0.6 + gap / 2, 0.6 - gap / 2, -0.5])
+        v = v / np.linalg.norm(v)
+        return orbit_hull(v[:, None], tol=tol)
+
+    def gap_of(gap):  # the distance of the two rows after normalising
+        v = np.array([0.6 + gap / 2, 0.6 - gap / 2, -0.5])
+        return (v[0] - v[1]) / np.linalg.norm(v)
+
+    assert gap_of(0.3 * r) < r and len(hull(0.3 * r)[0]) == 2  # one class {0, 1} and {2}
+    assert r < gap_of(1.6 * r) < 2 * r and hull(1.6 * r) is None
+    assert gap_of(3.5 * r) > 2 * r and len(hull(3.5 * r)[0]) == 3  # three classes
+
+
 def test_orbit_hull_scales_without_a_distance_matrix():
     """30 000 coordinates in three classes: a D x D distance matrix would need 7 GB."""
     from symfix.discovery import orbit_hull
