@@ -35,6 +35,25 @@ def test_leak_bound_is_proportional_to_the_error_and_zero_after_a_snap():
     assert steps.leak_bound(0.02, on) == pytest.approx(2 * steps.leak_bound(0.01, on))
 
 
+@pytest.mark.parametrize("eps, rel", [(1e-3, 0.01), (3e-3, 0.15)])
+def test_leak_angle_is_the_tilt_that_an_error_in_E_j_gives_a_new_direction(eps, rel):
+    """E^G = span(e1, e2), E_j estimated as q = cos ε e1 + sin ε e3. A velocity s_on e1 + s_new e2
+    has off-E_j part s_new e2 + s_on sin ε (sin ε e1 − cos ε e3): the new direction is tilted
+    from e2 by atan(s_on sin ε / s_new), the leak angle. Small leaks: within 1%."""
+    s_on, s_new = 1.4, 0.032
+    e1, e2, e3 = np.eye(3)
+    q = np.cos(eps) * e1 + np.sin(eps) * e3
+    v = s_on * e1 + s_new * e2
+    off = v - (v @ q) * q
+    on = np.array([[v @ q]])
+    signal = np.linalg.norm(off)
+    tilt = np.arccos(abs(off @ e2) / signal)
+    assert tilt == pytest.approx(np.arctan(s_on * np.sin(eps) / s_new), rel=1e-9)
+    assert steps.leak_angle(eps, on, signal) == pytest.approx(tilt, rel=rel)
+    assert steps.leak_angle(0.0, on, signal) == 0.0  # after a snap: no leak
+    assert steps.leak_angle(eps, on, 1e-12) == pytest.approx(np.pi / 2)  # a direction that is all leak
+
+
 def test_snap_finds_a_nearby_rational_subspace_within_its_standard_errors():
     v = np.array([[1.0, 1.0, 0.0, 0.5]]).T
     noisy = v / np.linalg.norm(v) + 1e-3 * np.array([[0.3, -0.2, 0.5, 0.1]]).T

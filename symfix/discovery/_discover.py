@@ -16,7 +16,8 @@ Each step is a function of :mod:`._steps`; the settings are one :class:`Discover
    threshold is calibrated on the data, never a fixed constant;
 4. leak bound: an estimation error of ε radians in E_j turns about ε times the on-E_j
    velocity into off-E_j velocity; a direction counts only when its singular value also
-   exceeds 4 ε s_on (ε = 0 after an exact snap);
+   exceeds 4 ε s_on (ε = 0 after an exact snap), and the tilt ε s_on / s it can give a
+   direction of singular value s counts in that direction's standard error;
 5. snap: the enlarged subspace is replaced by a nearby small-denominator rational one when
    there is one within 4 standard errors (:mod:`._rational`);
 6. closure (``"auto"``): when the found vectors agree on classes of coordinates (up to sign),
@@ -353,7 +354,8 @@ def _grow(unit: Any, X: np.ndarray, Y: np.ndarray, st: DiscoverySettings, Q0: np
                           f"the threshold {t_crit:.2f}); about {needed} samples would decide")
             break
         probe_t = None
-        err = float(np.hypot(err, steps.direction_error(run.O, test.directions, k)))
+        tilt = steps.leak_angle(err, run.on, float(test.singular_values[k - 1]))
+        err = float(np.sqrt(err**2 + steps.direction_error(run.O, test.directions, k) ** 2 + tilt**2))
         new = test.directions[:k].T
         new = new - Q @ (Q.T @ new)
         Q = np.linalg.qr(np.concatenate([Q, new], axis=1))[0]

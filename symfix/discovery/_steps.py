@@ -17,8 +17,8 @@ import numpy as np
 
 from ._rational import orbit_hull, rationalise
 
-__all__ = ["Run", "Test", "constrained_run", "cross_fitted_test", "leak_bound", "direction_error", "snap",
-           "closure_hypothesis", "refine", "velocity", "SNAP_Z", "LEAK_Z", "LEAK_SHARE"]
+__all__ = ["Run", "Test", "constrained_run", "cross_fitted_test", "leak_bound", "leak_angle", "direction_error",
+           "snap", "closure_hypothesis", "refine", "velocity", "SNAP_Z", "LEAK_Z", "LEAK_SHARE"]
 
 SNAP_Z = 4.0  # a snap moves the subspace by at most this many standard errors of its estimate
 LEAK_SHARE = 0.05  # a refinement is snapped only if it (and the snap) leave <= 5% of the off-velocity energy
@@ -134,6 +134,21 @@ def leak_bound(err: float, on: np.ndarray) -> float:
     if err == 0 or on.size == 0:
         return 0.0
     return LEAK_Z * err * float(np.linalg.svd(on, compute_uv=False)[0])
+
+
+def leak_angle(err: float, on: np.ndarray, signal: float) -> float:
+    """Angle (radians) by which the leak of an ``err``-radian error in E_j can tilt a new direction
+    of singular value ``signal``: the leak err × s_on lies along the error, so a direction that
+    beats the leak bound only a few times over carries a tilt of err × s_on / signal. The fold
+    spread of the new direction does not see it (the same leak is in every fold), so it is added
+    to the standard error that the snap and the closure use. Measured on so2-second-moment
+    (320 000 samples): a second direction at 2 leak bounds was tilted 0.16 rad off E^G, its
+    fold error 0.011; this formula gives 0.13."""
+    if err == 0 or on.size == 0:
+        return 0.0
+    if signal <= 0:
+        return float(np.pi / 2)
+    return float(min(np.pi / 2, err * float(np.linalg.svd(on, compute_uv=False)[0]) / signal))
 
 
 def _whiten(O: np.ndarray) -> np.ndarray:
