@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench emlp-env clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/discovery/run.py
 	$(BIN)/python benchmarks/discovery/cost.py
 
+# EMLP 1.0.3 for the side-by-side columns of benchmarks/bench_lie.py, in an environment of its
+# own (it brings jax and objax; symfix does not depend on it)
+emlp-env:
+	$(PYTHON) -m venv .venv-emlp
+	.venv-emlp/bin/python -m pip install -q emlp==1.0.3 six
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-emlp .pytest_cache .hypothesis

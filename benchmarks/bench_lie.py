@@ -1,20 +1,27 @@
 """Benchmark of exact Lie-group invariants on tensor powers: the ``lie`` route against the
 structured ``tensor`` route (the previous default), timed in the same run.
 
-    python benchmarks/bench_lie.py [--quick]
-
 Cases (the D6 rows use the ``rational-form`` route, chosen by ``auto``): SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
 1, 3, 6, 15, 36, 91, 232, 603), Hom(V^{⊗3}, V^{⊗3}) for SO(3) and O(3), O(3) on V^{⊗k} and
 SO(2) on V^{⊗k} (central binomial counts), and D6 acting on the plane with entries ±√3/2 on
 Hom(V^{⊗k}, V^{⊗k}) (character formula). The ``tensor`` route is timed where it finishes in
-about a minute (k <= 7 for SO(3): it took 952 s at k = 8). EMLP (not a dependency of symfix) is
-not timed: the benchmark only reports whether it is importable.
+about a minute (k <= 7 for SO(3): it took 952 s at k = 8).
+
+EMLP 1.0.3, the general numeric library, is timed in the same run on the cases with D <= 2187
+when an environment with it is given (``--emlp-python``, default ``$EMLP_PYTHON`` or
+``.venv-emlp/bin/python``; ``make emlp-env`` makes one): ``benchmarks/emlp_cases.py`` runs
+there in a subprocess, so symfix's own environment never imports jax. Its dimensions must
+agree with ours.
+
+    python benchmarks/bench_lie.py [--quick] [--emlp-python PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import json
+import os
+import subprocess
 import sys
 import time
 from functools import reduce
@@ -40,26 +47,51 @@ def timed(W, method):
     return E, time.perf_counter() - t
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def emlp_times(python: str | None, cases: list[str]) -> dict:
+    """{case: (dim, seconds)} from EMLP in its own environment, one process per case (EMLP caches
+    bases across representations of equal shape, so a shared process would time cache hits); {}
+    without an environment."""
+    out = {}
+    for case in cases if python else []:
+        r = subprocess.run([python, os.path.join(HERE, "emlp_cases.py"), case], capture_output=True, text=True,
+                           timeout=3600, env={**os.environ, "TQDM_DISABLE": "1"})
+        if r.returncode != 0:
+            raise SystemExit(f"EMLP run failed ({python}, {case}): {r.stderr.strip().splitlines()[-1:]}")
+        row = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
+        out[case] = (row["dim"], row["seconds"])
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="k <= 8 for SO(3) (seconds)")
+    default = os.environ.get("EMLP_PYTHON") or os.path.join(HERE, "..", ".venv-emlp", "bin", "python")
+    ap.add_argument("--emlp-python", default=default if os.path.exists(default) else None,
+                    help="python of an environment with EMLP 1.0.3 (make emlp-env); default $EMLP_PYTHON or "
+                         ".venv-emlp/bin/python when it exists")
     args = ap.parse_args(argv)
     so3, o3, so2 = groups.so3(), groups.orthogonal(3), groups.so2()
     V3, O3, V2 = reps.defining(so3), reps.defining(o3), reps.defining(so2)
-    cases = [(f"SO(3) V^{k}", power(V3, k), riordan(k), k <= 7) for k in range(3, 9 if args.quick else 11)]
-    cases += [("SO(3) Hom(V^3, V^3)", power(V3, 3) >> power(V3, 3), riordan(6), True),
-              ("O(3) Hom(V^3, V^3)", power(O3, 3) >> power(O3, 3), riordan(6), True)]
-    cases += [(f"O(3) V^{k}", power(O3, k), riordan(k) if k % 2 == 0 else 0, k <= 6) for k in (4, 6, 8)]
-    cases += [(f"SO(2) V^{k}", power(V2, k), comb(k, k // 2), k <= 10) for k in (6, 10, 12)]
-    print("| case | D | dim E^G | expected | lie / rational-form route | tensor route (same run) | ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    # (name, representation, expected dimension, time the tensor route, EMLP case or None)
+    cases = [(f"SO(3) V^{k}", power(V3, k), riordan(k), k <= 7, f"SO3:pow:{k}") for k in range(3, 9 if args.quick else 11)]
+    cases += [("SO(3) Hom(V^3, V^3)", power(V3, 3) >> power(V3, 3), riordan(6), True, "SO3:hom:3"),
+              ("O(3) Hom(V^3, V^3)", power(O3, 3) >> power(O3, 3), riordan(6), True, "O3:hom:3")]
+    cases += [(f"O(3) V^{k}", power(O3, k), riordan(k) if k % 2 == 0 else 0, k <= 6, f"O3:pow:{k}") for k in (4, 6, 8)]
+    cases += [(f"SO(2) V^{k}", power(V2, k), comb(k, k // 2), k <= 10, f"SO2:pow:{k}") for k in (6, 10, 12)]
     d6 = groups.from_generators([[["1/2", "-sqrt(3)/2"], ["sqrt(3)/2", "1/2"]], [[1, 0], [0, -1]]])
     D6 = reps.defining(d6)
     for k in (2, 3):
         W = power(D6, k) >> power(D6, k)
         expected = round(sum(W.character(g) for g in d6.elements()) / d6.order)  # character formula
-        cases.append((f"D6 (entries sqrt(3)/2) Hom(V^{k}, V^{k})", W, expected, True))
-    for name, W, expected, baseline in cases:
+        cases.append((f"D6 (entries sqrt(3)/2) Hom(V^{k}, V^{k})", W, expected, True, f"D6:hom:{k}"))
+    emlp = emlp_times(args.emlp_python, [c[4] for c in cases if c[1].dim <= 2187])
+    print("| case | D | dim E^G | expected | lie / rational-form route | tensor route (same run) | ratio | EMLP 1.0.3 "
+          "(same run) | EMLP / symfix |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, W, expected, baseline, key in cases:
         E, t_lie = timed(W, "auto" if name.startswith("D6") else "lie")
         assert E.dim == expected and E.exact, (name, E.dim, expected)
         if baseline:
@@ -68,11 +100,16 @@ def main(argv=None) -> int:
             base, ratio = f"{t_base:.3f} s", f"{t_base / t_lie:.2f}x"
         else:
             base, ratio = "not run (minutes to hours)", ""
-        print(f"| {name} | {W.dim} | {E.dim} | {expected} | {t_lie:.3f} s | {base} | {ratio} |", flush=True)
-    if importlib.util.find_spec("emlp") is None:
-        print("\nEMLP is not importable here: no side-by-side EMLP column (it is not a symfix dependency).")
-    else:
-        print("\nEMLP is importable, but this benchmark does not time it yet: no EMLP column.")
+        if key in emlp:
+            dim, t_emlp = emlp[key]
+            assert dim == E.dim, (name, "EMLP", dim, E.dim)
+            em, em_ratio = f"{t_emlp:.3f} s", f"{t_emlp / t_lie:.0f}x"
+        else:
+            em, em_ratio = ("not run (D > 2187)" if args.emlp_python else "no EMLP environment"), ""
+        print(f"| {name} | {W.dim} | {E.dim} | {expected} | {t_lie:.3f} s | {base} | {ratio} | {em} | {em_ratio} |",
+              flush=True)
+    if not args.emlp_python:
+        print("\nNo EMLP environment (make emlp-env, or --emlp-python PATH): no EMLP column.")
     return 0
 
 

@@ -58,3 +58,32 @@ def test_no_rational_form_falls_back_to_the_general_route():
     E = (V >> V).fixed_subspace()
     assert not E.method.startswith("rational-form")
     assert E.dim == character_dim(V >> V, G) == 2
+
+
+def test_change_of_basis_is_applied_factor_by_factor_exactly():
+    """(⊗ F_m) B through the power-basis coordinates of Q(√3), one tensor factor at a time, equals
+    the Kronecker product formed over K by sympy, up to the one positive scalar the integer
+    coordinates introduce. Factors with rational and irrational entries mixed (V ⊗ V* ⊗ V): a
+    rational entry read as a multiple of θ (the coefficient list is leading first) fails this."""
+    import sympy
+    from sympy import Matrix
+
+    from symfix.symbolic import _rational_form as rf
+
+    V = reps.defining(d6())
+    _, factors = rf._walk(V * V.dual * V, {})
+    dom = reduce(lambda a, b: a.unify(b), [f.domain for f in factors])
+    factors = [f.convert_to(dom) for f in factors]
+    assert len(factors) == 3 and any(x.to_list() != [] and len(x.to_list()) == 1
+                                     for f in factors for row in f.to_list() for x in row)  # a rational entry
+    rng = np.random.default_rng(0)
+    B = np.array([[sympy.Rational(int(rng.integers(-3, 4)), int(rng.integers(1, 4))) for _ in range(2)]
+                  for _ in range(8)], dtype=object)
+    got = rf._apply(factors, B)
+    K = reduce(lambda a, b: sympy.kronecker_product(a, b), [f.to_Matrix() for f in factors])
+    want = K * Matrix(B.tolist())
+    for c in range(2):
+        k = next(i for i in range(8) if want[i, c] != 0)
+        ratio = sympy.nsimplify(got[k, c] / want[k, c])
+        assert ratio.is_Rational and ratio > 0
+        assert all(sympy.expand(got[i, c] - ratio * want[i, c]) == 0 for i in range(8))

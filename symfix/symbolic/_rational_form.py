@@ -8,11 +8,11 @@ dimension n over Q and n of its orbit vectors are independent over K, they form 
 images in that basis are rational. A tensor product, dual or sum of such leaves then has the
 rational images built from the leaves' (dual leaves use T^{-T}), its fixed space B' is solved by
 the fast rational routes (orbits, the multi-modular solver), and E^G = (⊗ T_j) B' exactly, with
-entries in K. Anything that does not fit (an infinite or large group, a leaf whose orbits give
+entries in K (applied one tensor factor at a time). Anything that does not fit (an infinite or large group, a leaf whose orbits give
 no rational form) returns None and the caller takes the general route over K.
 
 D6 on R² (entries ±√3/2) acting on Hom(V^{⊗3}, V^{⊗3}), D = 64: 0.63 s through sympy's
-elimination over Q(√3) before, tens of milliseconds here (``benchmarks/bench_lie.py``).
+elimination over Q(√3) before, 0.02 s here; EMLP 1.0.3 0.93 s in the same run (``benchmarks/bench_lie.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ._fixed import FixedSubspace
 __all__ = ["rational_form_route", "MAX_ORDER", "MAX_DIM"]
 
 MAX_ORDER = 5040  # the orbit method lists the group's elements
-MAX_DIM = 1024  # the change of basis ⊗ T_j is formed densely over K (D² entries)
+MAX_DIM = 1024  # a sum inside the action forms its change of basis densely over K
 
 
 def _algebraic(op: Any) -> bool:
@@ -88,8 +88,8 @@ def rational_form_route(rep: Any) -> FixedSubspace | None:
     found = _walk(rep, {})
     if found is None:
         return None
-    ratl, T = found
-    if T is None:  # already rational: nothing to do here
+    ratl, factors = found
+    if factors is None:  # already rational: nothing to do here
         return None
     E = ratl.fixed_subspace()
     if not E.exact:
@@ -97,32 +97,29 @@ def rational_form_route(rep: Any) -> FixedSubspace | None:
     if E.dim == 0:
         return FixedSubspace(basis=E.basis, dim=0, ambient_dim=rep.dim, exact=True, method=f"rational-form({E.method})")
     Bq = sp.csc_array(E.basis).toarray() if sp.issparse(E.basis) else np.array(E.basis.tolist(), dtype=object)
-    basis = _apply(T, Bq)
+    dom = reduce(lambda a, b: a.unify(b), [f.domain for f in factors])
+    basis = _apply([f.convert_to(dom) for f in factors], Bq)
     if basis is None:
         return None
     return FixedSubspace(basis=basis, dim=E.dim, ambient_dim=rep.dim, exact=True, method=f"rational-form({E.method})")
 
 
-def _apply(T: DomainMatrix, B: np.ndarray):
-    """T B exactly, as a sympy Matrix, with T over K = Q(θ) (monic integer minimal polynomial of
-    θ) and B rational: K elements as integer coordinate vectors in the power basis of θ, each
-    T scaled by one positive integer (a scalar multiple of the basis, the same space).
-    None when K is not of that form."""
+def _apply(factors: list, B: np.ndarray):
+    """(⊗_m F_m) B exactly, as a sympy Matrix, the factors F_m over K = Q(θ) (monic integer
+    minimal polynomial of θ), B rational, applied mode by mode (the Kronecker product is never
+    formed): K elements as integer coordinate vectors in the power basis of θ, each F_m scaled
+    by one positive integer (a scalar multiple of the basis, the same space). None when K is
+    not of that form."""
     import sympy
 
-    dom = T.domain
-    mod = [sympy.Rational(str(c)) for c in dom.mod.to_list()]
+    dom = factors[0].domain
+    mod = [_rational(c) for c in dom.mod.to_list()]
     if mod[0] != 1 or not all(c.q == 1 for c in mod):
         return None
     deg = len(mod) - 1
-    n = T.shape[0]
-    coords = np.empty((n, n, deg), dtype=object)  # T[i, j] = Σ_k coords[i, j, k] θ^k
-    for i, row in enumerate(T.to_list()):
-        for j, x in enumerate(row):
-            c = [sympy.Rational(str(v)) for v in x.to_list()]
-            coords[i, j] = [sympy.Integer(0)] * (deg - len(c)) + c[::-1]
-    den = sympy.ilcm(*[c.q for c in coords.ravel()])  # one factor for all of T: a scalar multiple of ⊗ T_j
-    ints = np.array([[[int(c * den) for c in coords[i, j]] for j in range(n)] for i in range(n)], dtype=object)
+    sizes = tuple(f.shape[0] for f in factors)
+    if int(np.prod(sizes)) != B.shape[0]:
+        return None
     # multiplication by θ on coordinates: the companion matrix of the minimal polynomial
     comp = np.zeros((deg, deg), dtype=object)
     for k in range(1, deg):
@@ -131,17 +128,15 @@ def _apply(T: DomainMatrix, B: np.ndarray):
     powers = [np.identity(deg, dtype=object)]
     for _ in range(deg - 1):
         powers.append(comp.dot(powers[-1]))
-    M = sum(ints[:, :, k][:, :, None, None] * powers[k][None, None] for k in range(deg))  # (n, n, deg, deg)
-    Bden = [sympy.ilcm(*[sympy.Rational(str(v)).q for v in B[:, c]]) for c in range(B.shape[1])]
-    Bint = np.array([[int(sympy.Rational(str(B[r, c])) * Bden[c]) for c in range(B.shape[1])] for r in range(B.shape[0])],
-                    dtype=object)
-    modes = round(np.log(B.shape[0]) / np.log(n))
-    if n**modes != B.shape[0]:
-        return None
-    # v: (columns, n, ..., n, deg), K-coordinates of each column, T applied mode by mode
-    v = np.zeros((B.shape[1],) + (n,) * modes + (deg,), dtype=object)
-    v[..., 0] = Bint.T.reshape((B.shape[1],) + (n,) * modes)
-    for m in range(modes):
+    Bq = [[_rational(B[r, c]) for c in range(B.shape[1])] for r in range(B.shape[0])]
+    Bden = [sympy.ilcm(*[row[c].q for row in Bq]) for c in range(B.shape[1])]
+    Bint = np.array([[int(row[c] * Bden[c]) for c in range(B.shape[1])] for row in Bq], dtype=object)
+    modes = len(sizes)
+    # v: (columns, n_1, ..., n_M, deg), K-coordinates of each column, F_m applied to mode m
+    v = np.zeros((B.shape[1],) + sizes + (deg,), dtype=object)
+    v[..., 0] = Bint.T.reshape((B.shape[1],) + sizes)
+    for m, F in enumerate(factors):
+        M = _multiplication(F, deg, powers)
         v = np.moveaxis(np.tensordot(v, M, axes=([1 + m, modes + 1], [1, 3])), [modes, modes + 1], [1 + m, modes + 1])
     theta = dom.ext.as_expr() if hasattr(dom.ext, "as_expr") else dom.ext
     flat = v.reshape(B.shape[1], -1, deg)
@@ -154,9 +149,35 @@ def _apply(T: DomainMatrix, B: np.ndarray):
     return basis
 
 
+def _multiplication(F: DomainMatrix, deg: int, powers: list) -> np.ndarray:
+    """(n, n, deg, deg) integers: F[i, j] (times one common denominator) as the matrix of
+    multiplication on the power-basis coordinates of K."""
+    import sympy
+
+    n = F.shape[0]
+    coords = np.empty((n, n, deg), dtype=object)  # F[i, j] = Σ_k coords[i, j, k] θ^k
+    for i, row in enumerate(F.to_list()):
+        for j, x in enumerate(row):
+            c = [_rational(v) for v in x.to_list()]
+            coords[i, j] = c[::-1] + [sympy.Integer(0)] * (deg - len(c))  # to_list is leading first
+    den = sympy.ilcm(*[c.q for c in coords.ravel()])  # one factor per F: a scalar multiple of ⊗ F_m
+    ints = np.array([[[int(c * den) for c in coords[i, j]] for j in range(n)] for i in range(n)], dtype=object)
+    return sum(ints[:, :, k][:, :, None, None] * powers[k][None, None] for k in range(deg))
+
+
+def _rational(v: Any) -> Any:
+    """A sympy Rational from a rational of any ground type (gmpy, flint, python, sympy), without
+    going through its string."""
+    import sympy
+
+    num, den = (v.numerator, v.denominator) if hasattr(v, "numerator") else (v.p, v.q)
+    return sympy.Rational(int(num), int(den))
+
+
 def _walk(r: Any, forms: dict) -> tuple[Any, Any] | None:
-    """(the representation in rational form, the change of basis T over K, None for the
-    identity) of r, or None when some leaf has no rational form."""
+    """(the representation in rational form, the change of basis T over K as a list of tensor
+    factors whose Kronecker product is T, or None for the identity) of r, or None when some
+    leaf has no rational form."""
     from ._ops import dm_kron
     from ._reps import Dual, Sum, Tensor, from_images
 
@@ -164,7 +185,8 @@ def _walk(r: Any, forms: dict) -> tuple[Any, Any] | None:
         inner = _walk(r.base, forms)
         if inner is None:
             return None
-        return inner[0].dual, (None if inner[1] is None else inner[1].inv().transpose())
+        # (⊗ F_m)^{-T} = ⊗ F_m^{-T}
+        return inner[0].dual, (None if inner[1] is None else [f.inv().transpose() for f in inner[1]])
     if isinstance(r, (Tensor, Sum)):
         parts = [_walk(p, forms) for p in r.parts]
         if any(p is None for p in parts):
@@ -172,18 +194,18 @@ def _walk(r: Any, forms: dict) -> tuple[Any, Any] | None:
         ratl = reduce(lambda a, b: (a * b) if isinstance(r, Tensor) else (a + b), [p[0] for p in parts])
         if all(p[1] is None for p in parts):
             return ratl, None
-        Ts = [p[1] if p[1] is not None else DomainMatrix.eye(q.dim, QQ) for p, q in zip(parts, r.parts)]
-        dom = reduce(lambda a, b: a.unify(b), [t.domain for t in Ts])
-        Ts = [t.convert_to(dom) for t in Ts]
-        return ratl, reduce(dm_kron, Ts) if isinstance(r, Tensor) else _block_diag(Ts, dom)
+        lists = [p[1] if p[1] is not None else [DomainMatrix.eye(q.dim, QQ)] for p, q in zip(parts, r.parts)]
+        if isinstance(r, Tensor):
+            return ratl, [f for fs in lists for f in fs]
+        dom = reduce(lambda a, b: a.unify(b), [f.domain for fs in lists for f in fs])
+        return ratl, [_block_diag([reduce(dm_kron, [f.convert_to(dom) for f in fs]) for fs in lists], dom)]
     if not any(_algebraic(o) for o in r.gen_images()):
         return r, None
-    if r not in forms:
-        forms[r] = _leaf_form(r)
-    if forms[r] is None:
-        return None
-    T, images = forms[r]
-    return from_images(r.group, images), T
+    if r not in forms:  # one form per distinct leaf (a tensor power repeats its leaf)
+        found = _leaf_form(r)
+        # T^{-1} ρ(g) T of a representation is one: no homomorphism check needed
+        forms[r] = None if found is None else (from_images(r.group, found[1], check=False), [found[0]])
+    return forms[r]
 
 
 def _block_diag(parts: list, dom: Any) -> DomainMatrix:
