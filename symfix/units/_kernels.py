@@ -19,6 +19,9 @@ __all__ = ["neuron_grad", "matrix_grad", "autograd_grad"]
 
 Dloss = Callable[[Any], "tuple[Any, Any]"]
 LANES = 16  # particles are padded to a multiple of this: see _padded
+LONG = 1 << 22  # a batch with more activations (samples x particles) than this is sliced (neuron_grad)
+CHUNK = 1 << 20  # activations per slice
+MIN_ROWS = 64  # ... but never slices thinner than this many samples (the products lose their speed)
 
 
 def _padded(tT: Any) -> tuple[Any, int]:
@@ -38,16 +41,39 @@ def _padded(tT: Any) -> tuple[Any, int]:
 
 
 def neuron_grad(unit: Any, x: Any, theta: Any, dloss: Dloss, fb: Any) -> tuple[Any, Any]:
-    """With pre = x wᵀ + b, h = σ(pre), u = (G aᵀ) ⊙ σ'(pre): drift blocks Gᵀh (a), xᵀu (w), Σ_b u (b)."""
+    """With pre = x wᵀ + b, h = σ(pre), u = (G aᵀ) ⊙ σ'(pre): drift blocks Gᵀh (a), xᵀu (w), Σ_b u (b).
+
+    A long batch (an averaged model's |G| × B inputs, more than LONG activations) is taken in
+    slices of about CHUNK activations, in two passes: the partial sums slice by slice,
+    ``dloss`` on all of them, then the drift slice by slice with σ recomputed, so each slice
+    stays in cache. Measured (benchmarks/bench_train.py, FA step over |G| inputs per sample,
+    N = 10^4, B = 32): one pass costs 0.72 and 0.76 of |G| vanilla steps for C4 and D4 (1.3
+    and 2.6 million activations) but 2.00 for S4 (7.7 million); S4 in slices: see BENCHMARKS."""
     import torch
 
     c, d = unit.c, unit.d
     tT, N = _padded(theta.transpose(1, 2))  # (R, D, N')
     a, w, b = tT[:, :c], tT[:, c : c + d], tT[:, c + d :]
-    h, backward = fb(torch.baddbmm(b, x, w))  # (R, B, N')
-    G, loss = dloss(torch.bmm(h[..., :N], a[..., :N].transpose(1, 2)))
-    u = backward(torch.bmm(G, a))
-    out = torch.cat([torch.bmm(G.transpose(1, 2), h), torch.bmm(x.transpose(1, 2), u), u.sum(1, keepdim=True)], dim=1)
+    rows = max(MIN_ROWS, CHUNK // tT.shape[2])
+    if x.shape[1] * tT.shape[2] <= LONG or x.shape[1] < 2 * rows:
+        h, backward = fb(torch.baddbmm(b, x, w))  # (R, B, N')
+        G, loss = dloss(torch.bmm(h[..., :N], a[..., :N].transpose(1, 2)))
+        u = backward(torch.bmm(G, a))
+        out = torch.cat([torch.bmm(G.transpose(1, 2), h), torch.bmm(x.transpose(1, 2), u), u.sum(1, keepdim=True)],
+                        dim=1)
+        return loss, out[..., :N].transpose(1, 2)
+    cuts = range(0, x.shape[1], rows)
+    S = torch.cat([torch.bmm(fb(torch.baddbmm(b, x[:, s : s + rows], w))[0][..., :N], a[..., :N].transpose(1, 2))
+                   for s in cuts], dim=1)
+    G, loss = dloss(S)
+    out = tT.new_zeros(tT.shape)
+    for s in cuts:
+        xs, Gs = x[:, s : s + rows], G[:, s : s + rows]
+        h, backward = fb(torch.baddbmm(b, xs, w))
+        u = backward(torch.bmm(Gs, a))
+        out[:, :c].baddbmm_(Gs.transpose(1, 2), h)
+        out[:, c : c + d].baddbmm_(xs.transpose(1, 2), u)
+        out[:, c + d :] += u.sum(1, keepdim=True)
     return loss, out[..., :N].transpose(1, 2)
 
 
