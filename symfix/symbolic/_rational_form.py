@@ -8,11 +8,13 @@ dimension n over Q and n of its orbit vectors are independent over K, they form 
 images in that basis are rational. A tensor product, dual or sum of such leaves then has the
 rational images built from the leaves' (dual leaves use T^{-T}), its fixed space B' is solved by
 the fast rational routes (orbits, the multi-modular solver), and E^G = (⊗ T_j) B' exactly, with
-entries in K (applied one tensor factor at a time). Anything that does not fit (an infinite or large group, a leaf whose orbits give
-no rational form) returns None and the caller takes the general route over K.
+entries in K, applied one tensor factor at a time. Anything that does not fit (an infinite or
+large group, a leaf whose orbits give no rational form) returns None and the caller takes the
+general route over K.
 
 D6 on R² (entries ±√3/2) acting on Hom(V^{⊗3}, V^{⊗3}), D = 64: 0.63 s through sympy's
-elimination over Q(√3) before, 0.02 s here; EMLP 1.0.3 0.93 s in the same run (``benchmarks/bench_lie.py``).
+elimination over Q(√3) before, 0.02 s here; EMLP 1.0.3 took 0.93 s in the same run
+(``benchmarks/bench_lie.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ._fixed import FixedSubspace
 __all__ = ["rational_form_route", "MAX_ORDER", "MAX_DIM"]
 
 MAX_ORDER = 5040  # the orbit method lists the group's elements
-MAX_DIM = 1024  # a sum inside the action forms its change of basis densely over K
+MAX_DIM = 1024  # the basis is mapped back densely over K (D × dim), a sum's change of basis too (D²)
 
 
 def _algebraic(op: Any) -> bool:
