@@ -144,10 +144,11 @@ def leak_angle(err: float, on: np.ndarray, signal: float) -> float:
     to the standard error that the snap and the closure use. Measured on so2-second-moment
     (320 000 samples): a second direction at 2 leak bounds was tilted 0.16 rad off E^G, its
     fold error 0.011; this formula gives 0.13."""
-    leak = leak_bound(err, on) / LEAK_Z  # err × s_on
-    if leak == 0:
+    if err == 0 or on.size == 0:
         return 0.0
-    return float(np.pi / 2) if signal <= 0 else float(min(np.pi / 2, leak / signal))
+    if signal <= 0:
+        return float(np.pi / 2)
+    return float(min(np.pi / 2, err * float(np.linalg.svd(on, compute_uv=False)[0]) / signal))
 
 
 def _whiten(O: np.ndarray) -> np.ndarray:
