@@ -3,6 +3,8 @@ equilibrium along orbits, teleportation, and bad input."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -187,6 +189,42 @@ def test_teleport_to_balanced_zeroes_every_charge_and_keeps_the_function(name):
     th = sn.flat_params(tp.module)
     assert np.max(np.abs(S.charges(tp.module))) <= 1e-9 * float(th @ th)
     assert np.max(np.abs(S.charges(net))) > 1e-2  # it was not balanced before
+
+
+def test_monitor_history_over_many_steps_and_a_replaced_parameter():
+    """float32 model, every=3 over 50 steps: each recorded row equals the charges computed from
+    scratch in float64 (S.charges of a float64 copy); the history grows past its first block; a
+    parameter replaced by a new tensor is picked up, a module of another shape is refused."""
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    S = sn.symmetries(net)
+    x, y = _data(4)
+    x, y = x.float(), y.float()
+    opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    mon = sn.NoetherMonitor(S, every=3)
+    truth = []
+    for t in range(50):
+        if t == 30:  # same shape, new Parameter object (the optimizer follows it too)
+            net[2].weight = nn.Parameter(net[2].weight.detach().clone() * 1.5)
+            opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        opt.zero_grad()
+        nn.functional.mse_loss(net(x[:16]), y[:16]).backward()
+        opt.step()
+        mon(net, opt)
+        if (t + 1) % 3 == 0:
+            truth.append(S.charges(copy.deepcopy(net).double()))
+    h = mon.history()
+    assert h["step"].tolist() == list(range(3, 51, 3))
+    assert h["charges"].shape == (16, S.lie_dim)
+    scale = np.max(np.abs(truth))
+    assert np.max(np.abs(h["charges"] - np.array(truth))) <= 1e-6 * scale
+    # float32 charges: the measured change is a difference of O(scale) numbers, so it agrees with the
+    # prediction to a few float32 roundings of the charges, not relative to the (small) change
+    assert np.max(np.abs(h["predicted"] - h["measured"])) <= 64 * np.finfo(np.float32).eps * scale
+    assert np.max(np.abs(h["measured"])) > 100 * 64 * np.finfo(np.float32).eps * scale  # the charges moved
+    other = nn.Sequential(nn.Linear(4, 7), nn.ReLU(), nn.Linear(7, 3))
+    with pytest.raises(symfix.SymfixError, match="differ"):
+        mon(other, torch.optim.SGD(other.parameters(), lr=0.5))
 
 
 def test_bad_input_to_the_monitor_and_teleport():

@@ -104,42 +104,82 @@ def class_grams(S: Any, a: dict, b: dict, k: int, *, batched: bool = False) -> t
     return W, R
 
 
-def _diag_only(S: Any, a: dict, b: dict, k: int, cache: dict | None = None) -> Any:
-    """diag(W − R) of class k without forming the n x n blocks (rescaling classes): one elementwise
-    product per parameter (shared through ``cache``), reduced over the other axes in float64."""
-    import torch
+class _Pairing:
+    """aᵀ A_k b for every generator, with the reductions planned once from ``S``.
 
-    sc = S.arch.scales[k]
-    n = sc.width
-    out = torch.zeros(n, dtype=torch.float64)
-    cache = {} if cache is None else cache
-    for t in sc.touches:
-        if t.role == "absorber":
-            continue
-        pr = cache.get(t.param)
-        if pr is None:
-            pr = cache[t.param] = a[t.param] * b[t.param]
-        dims = [d for d in range(pr.ndim) if d != t.axis]
-        v = (pr.sum(dim=dims) if dims else pr).to(torch.float64)  # sums in the parameters' dtype
-        if t.block > 1:
-            v = v.reshape(n, t.block).sum(1)
-        out = out - v if t.role == "reader" else out + v
-    return out
+    For a rescaling class, aᵀ A_k b is a signed sum over the parameters the class touches of
+    a ⊙ b reduced over every axis but the class's own; the plan lists, per parameter, those
+    reductions and the slice of the output they land in, so each product a ⊙ b is formed once and
+    nothing is looked up per call. GL classes go through their n x n Gram blocks."""
+
+    def __init__(self, S: Any) -> None:
+        self.S = S
+        self.jobs: dict[str, list] = {}
+        self.gl: list[tuple[int, int, str]] = []
+        ndim = {name: len(shape) for name, shape in S.arch.params}
+        where: dict[str, list] = {}
+        off = 0
+        for k, kind in S._continuous.items():
+            sc = S.arch.scales[k]
+            n = sc.width
+            if kind != "scale":
+                self.gl.append((k, off, kind))
+                off += n * n
+                continue
+            for t in sc.touches:
+                if t.role == "absorber":
+                    continue
+                dims = tuple(d for d in range(ndim[t.param]) if d != t.axis)
+                self.jobs.setdefault(t.param, []).append((dims, n, t.block))
+                where.setdefault(t.param, []).append(((off, n), t.role == "reader"))
+            off += n
+        self.size = off
+        flat = [w for name in self.jobs for w in where[name]]  # the order __call__ produces the sums in
+        self._where = [w for w, _ in flat]
+        self._reader = [r for _, r in flat]
+        self._index: Any = None
+        self._sign: Any = None
+        self._buf: dict[str, Any] = {}
+
+    def _product(self, name: str, a: Any, b: Any) -> Any:
+        """a ⊙ b into a buffer kept per parameter: a monitor calls this every step, and a fresh
+        tensor of a large layer each time costs more in page faults than the product itself."""
+        import torch
+
+        buf = self._buf.get(name)
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype or buf.device != a.device or a.dtype != b.dtype:
+            if a.dtype != b.dtype or a.shape != b.shape:
+                return a * b
+            buf = self._buf[name] = torch.empty_like(a)
+        return torch.mul(a, b, out=buf)
+
+    def __call__(self, pa: dict, pb: dict) -> np.ndarray:
+        import torch
+
+        parts = []
+        with torch.no_grad():
+            for name, jobs in self.jobs.items():
+                pr = self._product(name, pa[name], pb[name])
+                for dims, n, block in jobs:
+                    v = pr.sum(dim=dims) if dims else pr  # sums in the parameters' dtype, differences in float64
+                    parts.append(v.reshape(n, block).sum(1) if block > 1 else v)
+            out = torch.zeros(self.size, dtype=torch.float64)
+            if parts:
+                if self._index is None:
+                    self._index = torch.cat([torch.arange(off, off + n) for off, n in self._where])
+                    self._sign = torch.cat([torch.full((n,), -1.0 if r else 1.0, dtype=torch.float64)
+                                            for (_, n), r in zip(self._where, self._reader)])
+                out.index_add_(0, self._index, torch.cat(parts).to(torch.float64) * self._sign)
+            for k, off, kind in self.gl:
+                W, R = class_grams(self.S, {n: v.double() for n, v in pa.items()}, {n: v.double() for n, v in pb.items()}, k)
+                F = W - R
+                out[off:off + F.shape[0] ** 2] = torch.cat(_generator_values(F, kind))
+        return out.numpy()
 
 
 def bilinear(S: Any, a: Any, b: Any) -> np.ndarray:
     """aᵀ A_k b for every generator A_k of ``S.lie_algebra``, in its order (float64)."""
-    import torch
-
-    pa, pb = _params(S, a), _params(S, b)
-    parts, cache = [], {}
-    for k, kind in S._continuous.items():
-        if kind == "scale":
-            parts.append(_diag_only(S, pa, pb, k, cache))
-            continue
-        W, R = class_grams(S, {n: v.double() for n, v in pa.items()}, {n: v.double() for n, v in pb.items()}, k)
-        parts += _generator_values(W - R, kind)
-    return torch.cat(parts).numpy() if parts else np.zeros(0)
+    return _Pairing(S)(_params(S, a), _params(S, b))
 
 
 def _generator_values(F: Any, kind: str) -> list:
@@ -290,8 +330,12 @@ class NoetherMonitor:
     loss: Callable | None = None
     batch_size: int | None = None
     _rows: dict = field(default_factory=dict, repr=False)
+    _count: dict = field(default_factory=dict, repr=False)
     _last: Any = field(default=None, repr=False)
     _step: int = field(default=0, repr=False)
+    _module: Any = field(default=None, repr=False)
+    _named: list = field(default_factory=list, repr=False)
+    _pair: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.S.lie_dim == 0:
@@ -307,12 +351,24 @@ class NoetherMonitor:
                 raise InputError("probe needs at least 2 samples to estimate a covariance")
             if self.loss is None or not isinstance(self.batch_size, int) or self.batch_size < 1:
                 raise InputError("with a probe, give loss=(prediction, target) -> scalar and the training batch_size")
+        self._pair = _Pairing(self.S)
         for k in ("step", "charges", "predicted", "measured", "noise", "drift", "lam_star", "charge_star"):
-            self._rows[k] = []
+            self._rows[k] = np.zeros((0,) if k == "step" else (0, self.S.lie_dim), dtype=np.int64 if k == "step" else np.float64)
+            self._count[k] = 0
 
     @property
     def names(self) -> list[str]:
         return self.S.lie_algebra.names
+
+    def _parameters(self, module: Any) -> list:
+        """(name, parameter) pairs, checked against ``S`` when the module or its parameters change."""
+        params = list(module.named_parameters()) if self._module is module else None
+        if params is not None and len(params) == len(self._named) and all(
+                p is q for (_, p), (_, q) in zip(params, self._named)):
+            return self._named
+        self.S.check_module(module)
+        self._module, self._named = module, list(module.named_parameters())
+        return self._named
 
     def __call__(self, module: Any, optimizer: Any) -> None:
         lr, mom, wd = _sgd_settings(optimizer)
@@ -320,36 +376,36 @@ class NoetherMonitor:
         record = self._step % self.every == 0
         if not record and (self._step + 1) % self.every != 0:
             return
-        th = _params(self.S, module)
-        now = bilinear(self.S, th, th)
+        named = self._parameters(module)
+        th = {n: p.detach() for n, p in named}
+        now = self._pair(th, th)
         if record:
-            self._record(module, optimizer, th, now, lr, mom, wd)
+            self._record(module, optimizer, named, th, now, lr, mom, wd)
         self._last = now
 
-    def _record(self, module: Any, optimizer: Any, th: dict, now: np.ndarray, lr: float, mom: float, wd: float) -> None:
+    def _record(self, module: Any, optimizer: Any, named: list, th: dict, now: np.ndarray, lr: float, mom: float,
+                wd: float) -> None:
         import torch
 
-        S = self.S
-        named = dict(module.named_parameters())
-        g = {n: (p.grad.detach() if p.grad is not None else torch.zeros_like(th[n])) for n, p in named.items()}
+        S, pair = self.S, self._pair
+        g = {n: (p.grad.detach() if p.grad is not None else torch.zeros_like(th[n])) for n, p in named}
         if not mom:  # b_t = g + λθ_t and θ_{t+1} = (1 − ηλ)θ_t − ηg: ΔC = ((1 − ηλ)² − 1) C_t + η² gᵀAg
             if self._last is not None:
                 c_prev = self._last
             else:
-                c_prev = bilinear(S, *([{n: (th[n].double() + lr * g[n].double()) / (1 - lr * wd) for n in th}] * 2))
-            pred = ((1 - lr * wd) ** 2 - 1) * c_prev + lr * lr * bilinear(S, g, g)
+                c_prev = pair(*([{n: (th[n].double() + lr * g[n].double()) / (1 - lr * wd) for n in th}] * 2))
+            pred = ((1 - lr * wd) ** 2 - 1) * c_prev + lr * lr * pair(g, g)
         else:  # formula (2) with μ b_{t-1} = b_t − d_t and θ_t = θ_{t+1} + η b_t
             b = {}
-            for n, p in named.items():
+            for n, p in named:
                 buf = optimizer.state.get(p, {}).get("momentum_buffer")
                 b[n] = buf.detach().double() if buf is not None else torch.zeros_like(th[n], dtype=torch.float64)
             prev = {n: th[n].double() + lr * b[n] for n in th}
-            c_prev = self._last if self._last is not None else bilinear(S, prev, prev)
-            cross = bilinear(S, prev, {n: b[n] - g[n].double() - wd * prev[n] for n in th})
-            pred = -2 * lr * (cross + wd * c_prev) + lr * lr * bilinear(S, b, b)
+            c_prev = self._last if self._last is not None else pair(prev, prev)
+            cross = pair(prev, {n: b[n] - g[n].double() - wd * prev[n] for n in th})
+            pred = -2 * lr * (cross + wd * c_prev) + lr * lr * pair(b, b)
         meas = now - c_prev
-        r = self._rows
-        r["step"].append(self._step), r["charges"].append(now), r["predicted"].append(pred), r["measured"].append(meas)
+        self._put("step", self._step), self._put("charges", now), self._put("predicted", pred), self._put("measured", meas)
         if self.probe is not None:
             x, y = self.probe
             G = per_sample_grads(S, module, self.loss, x, y)
@@ -358,20 +414,24 @@ class NoetherMonitor:
             mean = {n: v.mean(0) for n, v in G.items()}
             dev = {n: v - mean[n] for n, v in G.items()}
             tr = _batched_bilinear(S, dev) / (n_s * self.batch_size)
-            r["noise"].append(tr)
-            r["drift"].append(tr + bilinear(S, mean, mean))
+            self._put("noise", tr)
+            self._put("drift", tr + pair(mean, mean))
             lam, cst = equilibrium(S, th, noise_grams(S, G, self.batch_size))
-            r["lam_star"].append(lam), r["charge_star"].append(cst)
+            self._put("lam_star", lam), self._put("charge_star", cst)
+
+    def _put(self, key: str, row: Any) -> None:
+        """Append a row to a history array grown by doubling: one large block per quantity rather than
+        a small array per step, which kept the allocator returning and refaulting pages every step."""
+        a, i = self._rows[key], self._count[key]
+        if i == a.shape[0]:
+            a = self._rows[key] = np.concatenate([a, np.empty((max(16, i),) + a.shape[1:], dtype=a.dtype)])
+        a[i] = row
+        self._count[key] = i + 1
 
     def history(self) -> dict:
         """Recorded arrays: step (T,), charges, predicted, measured (T x K), and with a probe
         noise, drift, lam_star, charge_star (T x K)."""
-        K = self.S.lie_dim
-        out = {"step": np.array(self._rows["step"], dtype=np.int64)}
-        for k, v in self._rows.items():
-            if k != "step":
-                out[k] = np.array(v, dtype=np.float64).reshape(-1, K) if v else np.zeros((0, K))
-        return out
+        return {k: v[:self._count[k]].copy() for k, v in self._rows.items()}
 
     def plot(self, path: str, *, generators: Any = None, title: str = "") -> None:
         """Charges against steps (up to 8 generators), with the equilibrium charge when probed."""
