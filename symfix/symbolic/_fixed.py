@@ -186,7 +186,9 @@ def fixed_point_subspace(
         or ``"sqrt(2)/2"``, sympy matrices) or permutations (lists of images, sympy
         ``Permutation``). All must act on the same R^D.
     lie_generators : sequence
-        Lie-algebra images dM(A) (square matrices) for compact Lie groups.
+        Lie-algebra images dM(A) (square matrices): v is fixed by the identity component iff
+        dM(A) v = 0 for every A, for compact and non-compact groups alike (Lorentz, Sp(2n); see
+        ``groups.lorentz`` and ``groups.symplectic``).
     method : {"auto", "orbit", "exact", "numeric"}
         ``auto`` picks the cheapest exact route; float input with non-monomial entries goes
         to ``numeric``.

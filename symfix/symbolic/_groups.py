@@ -246,6 +246,7 @@ class LieGroup(Group):
     """
 
     order = None
+    compact = True
 
     def __init__(self, spec: str, n: int, *, connected: bool) -> None:
         self.spec = spec
@@ -420,7 +421,7 @@ def direct_product(G: Group, H: Group) -> Group:
     (True, 3, 2)
     """
     for F in (G, H):
-        if not isinstance(F, (FiniteGroup, LieGroup)):
+        if not isinstance(F, (FiniteGroup, LieGroup)) or not getattr(F, "compact", True):
             raise InputError(f"direct_product takes finite groups and compact Lie groups from the catalogue, got {F!r}")
     if isinstance(G, LieGroup) or isinstance(H, LieGroup):
         return ProductGroup(G, H)

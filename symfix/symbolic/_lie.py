@@ -60,8 +60,8 @@ def _subgroup(G: Any) -> list | None:
     group (factor None), and for a product each factor's (a finite factor's own generators)."""
     from ._groups import FiniteGroup, ProductGroup
 
-    if isinstance(G, LieGroup):
-        return [(None, m) for m in _quarter_turns(G)] if G.n >= 2 else None
+    if isinstance(G, LieGroup):  # quarter turns are elements of compact orthogonal groups only
+        return [(None, m) for m in _quarter_turns(G)] if G.n >= 2 and G.compact else None
     if isinstance(G, ProductGroup):
         out = []
         for k, F in enumerate(G.factors):

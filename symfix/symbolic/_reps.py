@@ -111,11 +111,11 @@ class Rep:
     def _lie_matrix(self, g: np.ndarray) -> np.ndarray:
         G = self.group
         assert isinstance(G, LieGroup)
-        k, t = G.decompose(g)
+        k, t = G.decompose(g)  # k: 0/1 (the reflection) for compact groups, a word of component generators otherwise
         X = sum((ti * op_to_float(a) for ti, a in zip(t, self.lie_images())), np.zeros((self.dim, self.dim)))
         m = expm(X)
-        if k:
-            m = op_to_float(self.gen_images()[0]) @ m
+        for i in reversed([0] * k if isinstance(k, int) else list(k)):
+            m = op_to_float(self.gen_images()[i]) @ m
         return m
 
     def character(self, g: Any) -> float:
@@ -642,7 +642,7 @@ def from_images(G: Group, images: Sequence[Any], lie_images: Sequence[Any] = (),
     for k, o in enumerate(rep.gen_images()):
         if not isinstance(o, SignedPerm) and not isinstance(o, np.ndarray) and op_to_domain(o).to_field().det() == 0:
             raise RepresentationError(f"image {k} is singular; a representation maps generators to invertible matrices")
-    for k, a in enumerate(rep.lie_images()):
+    for k, a in enumerate(rep.lie_images() if getattr(G, "compact", True) else ()):
         reason = _not_compact(op_to_float(a))
         if reason:
             raise RepresentationError(f"Lie image {k} cannot come from the compact group {G!r}: {reason}; images of a "
@@ -833,8 +833,8 @@ def _rep_fixed(rep: Rep, method: str, rtol: float) -> FixedSubspace:
     if method == "lie":
         E = lie_route(rep)
         if E is None:
-            raise InputError("method='lie' needs a representation of so2(), so3() or orthogonal(n) built from its "
-                             "defining representation (tensor products, duals, sums, trivial); use 'auto'")
+            raise InputError("method='lie' needs a representation of a compact group (so2(), so3(), orthogonal(n)) "
+                             "built from its defining representation (tensor products, duals, sums, trivial); use 'auto'")
         return E
     if method == "tensor":
         if not isinstance(rep, Tensor):

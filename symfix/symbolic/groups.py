@@ -15,8 +15,10 @@ from ._groups import (
     so3,
     symmetric,
 )
+from ._noncompact import NoncompactLieGroup, lorentz, symplectic
 
 __all__ = [
     "Group", "FiniteGroup", "LieGroup", "cyclic", "dihedral", "symmetric", "alternating",
     "direct_product", "from_generators", "so2", "so3", "orthogonal", "special_orthogonal",
+    "NoncompactLieGroup", "lorentz", "symplectic",
 ]
