@@ -15,6 +15,10 @@ when an environment with it is given (``--emlp-python``, default ``$EMLP_PYTHON`
 there in a subprocess, so symfix's own environment never imports jax. Its dimensions must
 agree with ours.
 
+A second table measures the memory of the lie route on SO(3) V^k, k = 8..11, each in a fresh
+process: peak resident memory above the start of the solve, against the sizes of the exact basis
+and of the Lie images (issue 17's target: memory O(output + nonzeros)).
+
     python benchmarks/bench_lie.py [--quick] [--emlp-python PATH]
 """
 
@@ -74,11 +78,15 @@ def main(argv=None) -> int:
     ap.add_argument("--emlp-python", default=default if os.path.exists(default) else None,
                     help="python of an environment with EMLP 1.0.3 (make emlp-env); default $EMLP_PYTHON or "
                          ".venv-emlp/bin/python when it exists")
+    ap.add_argument("--memory-case", type=int, help=argparse.SUPPRESS)  # internal: one memory row, in a fresh process
     args = ap.parse_args(argv)
+    if args.memory_case:
+        memory_case(args.memory_case)
+        return 0
     so3, o3, so2 = groups.so3(), groups.orthogonal(3), groups.so2()
     V3, O3, V2 = reps.defining(so3), reps.defining(o3), reps.defining(so2)
     # (name, representation, expected dimension, time the tensor route, EMLP case or None)
-    cases = [(f"SO(3) V^{k}", power(V3, k), riordan(k), k <= 7, f"SO3:pow:{k}") for k in range(3, 9 if args.quick else 11)]
+    cases = [(f"SO(3) V^{k}", power(V3, k), riordan(k), k <= 7, f"SO3:pow:{k}") for k in range(3, 9 if args.quick else 12)]
     cases += [("SO(3) Hom(V^3, V^3)", power(V3, 3) >> power(V3, 3), riordan(6), True, "SO3:hom:3"),
               ("O(3) Hom(V^3, V^3)", power(O3, 3) >> power(O3, 3), riordan(6), True, "O3:hom:3")]
     cases += [(f"O(3) V^{k}", power(O3, k), riordan(k) if k % 2 == 0 else 0, k <= 6, f"O3:pow:{k}") for k in (4, 6, 8)]
@@ -125,7 +133,49 @@ def main(argv=None) -> int:
               flush=True)
     if not args.emlp_python:
         print("\nNo EMLP environment (make emlp-env, or --emlp-python PATH): no EMLP column.")
+    print("\nMemory of the lie route, SO(3) V^k, each k in a fresh process (peak resident memory above the "
+          "process before the solve, sampled every 10 ms; the basis and the Lie images as int64 values + indices):\n")
+    print("| k | D | dim E^G | seconds | peak above start | exact basis (nonzeros, MiB) | Lie images (nonzeros, MiB) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for k in (8, 9, 10) if args.quick else (8, 9, 10, 11):
+        r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-case", str(k)], capture_output=True,
+                           text=True, timeout=3600)
+        if r.returncode != 0:
+            raise SystemExit(f"memory case {k} failed: {r.stderr.strip().splitlines()[-1:]}")
+        m = json.loads(r.stdout.strip().splitlines()[-1])
+        assert m["dim"] == riordan(k)
+        print(f"| {k} | {m['D']} | {m['dim']} | {m['seconds']:.2f} | {m['peak_mib']:.0f} MiB | {m['basis_nnz']:,} "
+              f"({m['basis_nnz'] * 16 / 2**20:.0f}) | {m['lie_nnz']:,} ({m['lie_nnz'] * 16 / 2**20:.0f}) |", flush=True)
     return 0
+
+
+def memory_case(k: int) -> None:
+    """One SO(3) V^k solve in this process, its peak resident memory above the start (JSON)."""
+    import threading
+
+    def rss() -> int:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS"))
+
+    W = power(reps.defining(groups.so3()), k)
+    start = peak = rss()
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, rss())
+            stop.wait(0.01)
+
+    th = threading.Thread(target=watch)
+    th.start()
+    E, seconds = timed(W, "lie")
+    stop.set()
+    th.join()
+    # three generators with 2 non-zero entries each; the k terms I ⊗ .. ⊗ A ⊗ .. ⊗ I have disjoint supports
+    lie_nnz = 3 * k * 2 * 3 ** (k - 1)
+    print(json.dumps({"D": W.dim, "dim": E.dim, "seconds": seconds, "peak_mib": (peak - start) / 2**20,
+                      "basis_nnz": int(E.basis.nnz), "lie_nnz": lie_nnz}))
 
 
 if __name__ == "__main__":

@@ -122,3 +122,31 @@ def test_special_orthogonal_has_the_brauer_count_plus_the_determinant(n):
     assert W.fixed_subspace("lie").dim == pairings + 1
     if W.dim <= 256:  # the general route agrees where it is quick
         assert W.fixed_subspace("tensor").dim == pairings + 1
+
+
+def test_blocks_of_the_factor_swaps_give_the_same_subspace(monkeypatch):
+    """E^H split by the swaps of equal tensor factors: each basis vector is a ±1 eigenvector of
+    every swap, and the union of the blocks is the subspace of the unsplit route (forced on small
+    cases with SPLIT_MIN = 0; SO(3) V^9 is split by default)."""
+    import symfix.symbolic._lie as lie
+
+    so3 = reps.defining(groups.so3())
+    O3 = reps.defining(groups.orthogonal(3))
+    for W in (power(so3, 4), power(so3, 5), power(O3, 6), power(O3, 3) >> power(O3, 2)):
+        monkeypatch.setattr(lie, "SPLIT_MIN", 0)
+        split = W.fixed_subspace("lie")
+        monkeypatch.setattr(lie, "SPLIT_MIN", 10**9)
+        whole = W.fixed_subspace("lie")
+        assert split.dim == whole.dim
+        both = np.hstack([split.dense_basis(), whole.dense_basis()])
+        assert np.linalg.matrix_rank(both) == split.dim
+    monkeypatch.undo()
+    W = power(so3, 9)
+    E = W.fixed_subspace("lie")
+    B = sp.csc_array(E.basis).toarray()
+    T = B.T.reshape(-1, *([3] * 9))
+    for a, b in ((0, 1), (2, 3), (4, 5), (6, 7)):
+        swapped = np.swapaxes(T, a + 1, b + 1).reshape(len(T), -1)
+        sym, anti = (swapped == B.T).all(axis=1), (swapped == -B.T).all(axis=1)
+        assert (sym | anti).all()  # every basis vector has a sign under every swap
+        assert sym.any() and anti.any()  # both blocks occur (a control that the split happened)

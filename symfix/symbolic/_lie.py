@@ -19,13 +19,25 @@ sparse products: every Lie image kills it, every generator of H fixes it) before
 anything that does not fit (non-integer images, entries too large for int64, a representation
 not built from the defining one) returns None and the caller takes the general route.
 
-Measured (``benchmarks/bench_lie.py``): SO(3) on V^{⊗8} (D = 6 561, m = 274, dim 91) in well
-under a second, V^{⊗10} (D = 59 049, m = 2 461, dim 603) in seconds; the sparse elimination
-route took 952 s at V^{⊗8}.
+Blocks. Γ is dense after elimination (its graph is connected; a sparse LU of V^{⊗8}'s fills to
+m²), so one Gram matrix costs O(m²) memory and O(m³) time. Swaps π of two equal tensor factors
+(disjoint pairs (0 1)(2 3)... of a tensor power) commute with each other, with H's diagonal action
+and with every Lie image Σ_i I ⊗ .. ⊗ A ⊗ .. ⊗ I. So π permutes B's columns (H-orbit sums, up to
+sign), E^H is the direct sum of the joint eigenspaces of the swaps (a sign χ_π = ±1 each: the
+invariants of the twisted signed permutations χ_π π on B's columns, another orbit problem), and
+dM(A) maps each eigenspace into itself: E^G is the direct sum of the null spaces of the blocks'
+Gram matrices. With t swaps there are 2^t blocks of about m / 2^t columns each. The basis is
+checked block by block, and the block sizes must add up to m.
+
+Measured (``benchmarks/bench_lie.py``): SO(3) on V^{⊗8} (D = 6 561, m = 274, dim 91) in 0.1 s,
+V^{⊗10} (D = 59 049, m = 2 461 in 32 blocks of at most 336, dim 603) in about 1 s, V^{⊗11}
+(D = 177 147, dim 1 585) in about 6 s, with peak memory a small multiple of the basis's size;
+the sparse elimination route took 952 s at V^{⊗8}.
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import reduce
 from typing import Any
 
@@ -33,12 +45,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._exact import SignedPerm
-from ._fixed import FixedSubspace, _integer_basis, orbit_subspace
+from ._fixed import FixedSubspace, orbit_subspace
 from ._groups import LieGroup
 
 __all__ = ["lie_route", "LIE_MIN_DIM"]
 
 LIE_MIN_DIM = 512  # below this the tensor route is faster (fixed costs ~20 ms; benchmarks/bench_lie.py)
+SPLIT_MIN = 512  # orbit bases with more columns than this are split by the factor swaps (module docstring)
 SAFE = 2**40  # entries above this could overflow int64 in the products below: use the general route
 
 
@@ -163,13 +176,75 @@ def _signed_perm(m: Any) -> SignedPerm:
     return SignedPerm(m.indices.astype(np.int64), m.data.astype(np.int8))
 
 
-def lie_route(rep: Any) -> FixedSubspace | None:
-    """E^G by the finite-subgroup reduction of the module docstring, or None when the
-    representation is not built from a catalogue Lie group's defining representation."""
+def _factor_swaps(rep: Any) -> list[np.ndarray]:
+    """Swaps of equal tensor factors, in disjoint pairs: (0 1)(2 3)... among the positions of each
+    repeated part of a tensor product. They commute with each other, with the diagonal action of
+    H and with every Lie image Σ_i I ⊗ .. ⊗ A ⊗ .. ⊗ I, so E^H splits into the blocks where each
+    swap acts as +1 or -1, and the Lie algebra can be solved block by block (module docstring)."""
+    from ._reps import Tensor
+
+    if not isinstance(rep, Tensor):
+        return []
+    dims = [p.dim for p in rep.parts]
+    D = int(np.prod(dims))
+    seen: dict[Any, list[int]] = {}
+    for i, p in enumerate(rep.parts):
+        try:
+            seen.setdefault(p, []).append(i)
+        except TypeError:  # a part holding unhashable images: never swapped
+            continue
+    out = []
+    idx = np.arange(D).reshape(dims)
+    for pos in seen.values():
+        for a, b in zip(pos[0::2], pos[1::2]):
+            image = np.swapaxes(idx, a, b).ravel()  # coordinate c of the swapped tensor is image[c] of the original
+            out.append(np.argsort(image).astype(np.int64))
+    return out
+
+
+def _on_columns(B: Any, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The signed permutation of B's columns induced by a coordinate permutation that commutes
+    with H: B's columns are H-orbit sums with disjoint supports, so the permuted column j is
+    sign[j] times column perm[j] (read off one entry of each column)."""
+    D, m = B.shape
+    owner = np.full(D, -1, dtype=np.int64)
+    value = np.zeros(D, dtype=np.int64)
+    cols = np.repeat(np.arange(m), np.diff(B.indptr))
+    owner[B.indices], value[B.indices] = cols, B.data
+    first = B.indices[B.indptr[:-1]]  # one row of each column
+    target = perm[first]  # (swap · b_j)[perm[r]] = b_j[r]
+    if np.any(owner[target] < 0):
+        return None  # cannot happen for a swap of equal factors; the caller falls back
+    return owner[target], (B.data[B.indptr[:-1]] * value[target]).astype(np.int8)  # entries are ±1
+
+
+def _block(B: Any, lies: list) -> Any:
+    """B C for the integer null space C of the Gram matrix of the Lie images on B's columns, or
+    None when the entries do not fit the integer products."""
     import flint
 
     from ._modular import nullspace_blocks
 
+    m = B.shape[1]
+    Ms = [sp.csr_array(a @ B) for a in lies]
+    if any(M.nnz and np.abs(M.data).max() > SAFE for M in Ms):
+        return None
+    gram = sum((M.T @ M for M in Ms), sp.csr_array((m, m), dtype=np.int64))
+    if gram.nnz == 0:
+        return B
+    C = nullspace_blocks([flint.fmpz_mat(gram.toarray().tolist())])
+    if C is None:
+        return None
+    if not C:
+        return sp.csc_array((B.shape[0], 0), dtype=np.int64)
+    if max(abs(v) for c in C for v in c) > SAFE:
+        return None
+    return sp.csc_array(B @ sp.csc_array(np.array(C, dtype=np.int64).T))
+
+
+def lie_route(rep: Any) -> FixedSubspace | None:
+    """E^G by the finite-subgroup reduction of the module docstring, or None when the
+    representation is not built from a catalogue Lie group's defining representation."""
     gens = _subgroup(rep.group)
     if gens is None:
         return None
@@ -184,30 +259,44 @@ def lie_route(rep: Any) -> FixedSubspace | None:
         return FixedSubspace(basis=B, dim=0, ambient_dim=D, exact=True, method="lie")
     if not lies:
         return None
-    Ms = [sp.csr_array(a @ B) for a in lies]
-    if any(m.nnz and np.abs(m.data).max() > SAFE for m in Ms):
+    m = B.shape[1]
+    swaps = [_on_columns(B, p) for p in _factor_swaps(rep)] if m > SPLIT_MIN else []
+    if any(w is None for w in swaps):
         return None
-    gram = sum((m.T @ m for m in Ms), sp.csr_array((B.shape[1], B.shape[1]), dtype=np.int64))
-    if gram.nnz == 0:
-        C = [[int(i == j) for i in range(B.shape[1])] for j in range(B.shape[1])]
-    else:
-        C = nullspace_blocks([flint.fmpz_mat(gram.toarray().tolist())])
-        if C is None:
+    blocks = []
+    for chi in itertools.product((1, -1), repeat=len(swaps)):  # one block per sign pattern of the swaps
+        twisted = [SignedPerm(p, (sg * c).astype(np.int8)) for (p, sg), c in zip(swaps, chi)]
+        blocks.append(sp.csc_array(B @ orbit_subspace(twisted, m).basis) if twisted else B)
+    if sum(b.shape[1] for b in blocks) != m:  # commuting involutions: their joint eigenspaces fill E^H
+        return None
+    parts = []
+    for Bc in blocks:
+        if Bc.shape[1] == 0:
+            continue
+        part = _block(Bc, lies)
+        if part is None:
             return None
-    if not C:
+        if part.shape[1] == 0:
+            continue
+        # exact checks in integer arithmetic, block by block (no entry can overflow: |part| <=
+        # SAFE, rows of the Lie images have few small entries)
+        if any((a @ part).count_nonzero() for a in lies) or any((h @ part - part).count_nonzero() for h in images):
+            return None
+        parts.append(_primitive(part))
+    if not parts:
         return FixedSubspace(basis=sp.csc_array((D, 0), dtype=np.int64), dim=0, ambient_dim=D, exact=True, method="lie")
-    if max(abs(v) for c in C for v in c) > SAFE:
-        return None
-    Cm = sp.csc_array(np.array(C, dtype=np.int64).T)
-    basis = sp.csc_array(B @ Cm)
-    # exact checks in integer arithmetic (no entry can overflow: |basis| <= SAFE, rows of the
-    # Lie images have few small entries)
-    if any((a @ basis).count_nonzero() for a in lies) or any((m @ basis - basis).count_nonzero() for m in images):
-        return None
-    vecs = []
-    for c in range(basis.shape[1]):
-        col = basis[:, [c]]
-        rows, _ = col.nonzero()
-        vals = col.toarray().ravel()[rows]
-        vecs.append({int(r): int(v) for r, v in zip(rows, vals)})
-    return _integer_basis(vecs, D, "lie")
+    basis = sp.csc_array(sp.hstack(parts, format="csc")) if len(parts) > 1 else parts[0]
+    return FixedSubspace(basis=basis, dim=basis.shape[1], ambient_dim=D, exact=True, method="lie")
+
+
+def _primitive(basis: Any) -> Any:
+    """Columns divided by the gcd of their entries, first non-zero entry positive (the convention
+    of every exact route), in int64 arrays: no Python integer per entry."""
+    b = sp.csc_array(basis, dtype=np.int64)
+    b.sum_duplicates()
+    b.sort_indices()
+    b.eliminate_zeros()
+    starts = b.indptr[:-1]
+    scale = np.gcd.reduceat(np.abs(b.data), starts) * np.sign(b.data[starts])
+    data = b.data // np.repeat(scale, np.diff(b.indptr))
+    return sp.csc_array((data, b.indices.astype(np.int64), b.indptr.astype(np.int64)), shape=b.shape)
