@@ -1,7 +1,8 @@
 """Benchmark of exact Lie-group invariants on tensor powers: the ``lie`` route against the
 structured ``tensor`` route (the previous default), timed in the same run.
 
-Cases (the D6 rows use the ``rational-form`` route, chosen by ``auto``): SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
+Cases (the D6 rows use the ``rational-form`` route, the C5 and D5 rows the ``weil`` route, both
+chosen by ``auto``): SO(3) invariants of V^{⊗k}, k = 3..10 (dimensions checked against the Riordan numbers
 1, 3, 6, 15, 36, 91, 232, 603), Hom(V^{⊗3}, V^{⊗3}) for SO(3) and O(3), O(3) on V^{⊗k} and
 SO(2) on V^{⊗k} (central binomial counts), and D6 acting on the plane with entries ±√3/2 on
 Hom(V^{⊗k}, V^{⊗k}) (character formula); the non-compact groups O(1,3), SO(1,3), SO⁺(1,3),
@@ -97,6 +98,13 @@ def main(argv=None) -> int:
         W = power(D6, k) >> power(D6, k)
         expected = round(sum(W.character(g) for g in d6.elements()) / d6.order)  # character formula
         cases.append((f"D6 (entries sqrt(3)/2) Hom(V^{k}, V^{k})", W, expected, True, f"D6:hom:{k}"))
+    c, s = "(sqrt(5)-1)/4", "sqrt(10+2*sqrt(5))/4"  # cos and sin of 72°: no rational form (the weil route)
+    for label, gens in (("C5", [[[c, f"-{s}"], [s, c]]]), ("D5", [[[c, f"-{s}"], [s, c]], [[1, 0], [0, -1]]])):
+        g5 = groups.from_generators(gens)
+        for k in (2, 3):
+            W = power(reps.defining(g5), k) >> power(reps.defining(g5), k)
+            expected = round(sum(W.character(g) for g in g5.elements()) / g5.order)
+            cases.append((f"{label} (entries cos, sin 72°) Hom(V^{k}, V^{k})", W, expected, True, f"{label}:hom:{k}"))
     # non-compact groups (auto: the tensor route); counts from the complexifications O(4), SO(4), Sp(2n, C)
     lor, slor, slorp = groups.lorentz(), groups.lorentz(proper=True), groups.lorentz(proper=True, orthochronous=True)
     L, SL, SLp = reps.defining(lor), reps.defining(slor), reps.defining(slorp)

@@ -34,6 +34,7 @@ from ._fixed import FixedSubspace, exact_subspace, numeric_subspace, orbit_subsp
 from ._groups import FiniteGroup, Group, LieGroup
 from ._lie import LIE_MIN_DIM, lie_route
 from ._rational_form import rational_form_route
+from ._weil import weil_route
 from ._ops import is_zero_op, lie_kron, op_blockdiag, op_inverse, op_kron, op_neg, op_transpose, op_zero
 
 __all__ = [
@@ -828,7 +829,8 @@ def _rep_fixed(rep: Rep, method: str, rtol: float) -> FixedSubspace:
             return _blocks([_rep_fixed(p, "auto", rtol) for p in rep.parts], rep.dim)
         floats = _has_float(rep)
         if isinstance(rep, Tensor) and not floats:
-            return (lie_route(rep) if rep.dim > LIE_MIN_DIM else None) or rational_form_route(rep) or _tensor_route(rep)
+            return ((lie_route(rep) if rep.dim > LIE_MIN_DIM else None) or rational_form_route(rep) or weil_route(rep)
+                    or _tensor_route(rep))
         method = "numeric" if floats else "exact"
     if method == "lie":
         E = lie_route(rep)
