@@ -9,6 +9,9 @@ network written as an ``nn.Sequential`` of bias-free ``nn.Linear`` layers with t
 as modules, trained with autograd and the same scaled update, timed in the same run. The two
 steps are first checked to give the same weights (≤ 1e-12). Widths 256 and 4096 are added as
 rows without --quick. Target (issue 14): symfix within 1.3x of the torch step.
+
+Second table (issue 15): R runs of a small network stepped together (the run axis of
+``train_network``) against the same R runs stepped one call each, checked equal (≤ 1e-12).
 """
 
 from __future__ import annotations
@@ -99,6 +102,31 @@ def main() -> None:
     for w in widths:
         t_sym, t_torch = row(w, 5, 128, steps=5 if w >= 4096 else 20)
         print(f"{w:>6} {1e3 * t_sym:>15.2f} {1e3 * t_torch:>22.2f} {t_sym / t_torch:>6.2f}")
+    print("\nRuns in one call (train_network with a list of networks): R runs of a depth-4 sigmoid network "
+          "(input 8, output 2, batch 32), one batched step against R separate network_step calls, same run")
+    print(f"{'width':>6} {'R':>4} {'batched ms/step':>16} {'separate ms/step':>17} {'separate / batched':>19}")
+    for w in (32, 128):
+        for R in (1, 4, 16) if args.quick else (1, 4, 16, 64):
+            t_b, t_s = runs_row(w, R)
+            print(f"{w:>6} {R:>4} {1e3 * t_b:>16.3f} {1e3 * t_s:>17.3f} {t_s / t_b:>19.2f}")
+
+
+def runs_row(width: int, R: int) -> tuple[float, float]:
+    """Seconds per step: R runs batched, and the same R runs stepped one by one (checked equal)."""
+    nets = [MFNetwork([8, width, width, width, 2], "sigmoid", "iid", seed=s) for s in range(R)]
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.standard_normal((R, 32, 8)))
+    y = torch.as_tensor(rng.standard_normal((R, 32, 2)))
+    stacked = [torch.stack([n.weights[ell] for n in nets]) for ell in range(4)]
+    alone = [[w.clone() for w in n.weights] for n in nets]
+    network_step(nets[0], stacked, x, y, 0.1)
+    for r in range(R):
+        network_step(nets[r], alone[r], x[r], y[r], 0.1)
+    err = max(float((stacked[ell][r] - alone[r][ell]).abs().max()) for r in range(R) for ell in range(4))
+    assert err < 1e-12, f"batched and separate steps disagree ({err:.2e})"
+    t_b = per_step(lambda: network_step(nets[0], stacked, x, y, 1e-3), 50)
+    t_s = per_step(lambda: [network_step(nets[r], alone[r], x[r], y[r], 1e-3) for r in range(R)], 50)
+    return t_b, t_s
 
 
 if __name__ == "__main__":

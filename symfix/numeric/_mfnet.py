@@ -286,13 +286,14 @@ class MFNetwork:
 
 def layers(net: "MFNetwork", weights: Sequence[Any], x: Any) -> tuple[list, list]:
     """The forward rule, once for every caller: (H_1..H_L, A_0..A_L) with A_0 = x,
-    H_1 = x W_1ᵀ, H_ℓ = A_{ℓ-1} W_ℓᵀ / n_{ℓ-1}, A_ℓ = φ(H_ℓ) and A_L = φ_L(H_L)."""
+    H_1 = x W_1ᵀ, H_ℓ = A_{ℓ-1} W_ℓᵀ / n_{ℓ-1}, A_ℓ = φ(H_ℓ) and A_L = φ_L(H_L). With a leading
+    run axis (weights (R, n_ℓ, n_{ℓ-1}), x (R, B, d)) the products are batched over runs."""
     phi, phi_out = activation(net.activation)[0], activation(net.output_activation)[0]
     hs, acts = [], [x]
     for ell, w in enumerate(weights):
-        h = acts[-1] @ w.T
+        h = acts[-1] @ w.transpose(-1, -2)
         if ell:
-            h.div_(acts[-1].shape[1])
+            h.div_(acts[-1].shape[-1])
         hs.append(h)
         acts.append(phi(h) if ell < len(weights) - 1 else phi_out(h))
     return hs, acts

@@ -44,27 +44,38 @@ class NetworkTrainResult:
     checkpoint: Checkpoint | None = None
 
 
-def network_step(net: MFNetwork, weights: list, x: Any, y: Any, lr: float) -> Any:
+def network_step(net: MFNetwork, weights: list, x: Any, y: Any, lr: Any) -> Any:
     """One scaled SGD step on the batch (x, y), updating the tensors in ``weights`` in place
     (they must belong to the caller, e.g. a clone of ``net.weights``); returns the batch loss
-    before the step as a 0-dim tensor. ``x``, ``y``: tensors of the weights' dtype and device."""
+    before the step as a 0-dim tensor. ``x``, ``y``: tensors of the weights' dtype and device.
+
+    With a leading run axis — weights (R, n_ℓ, n_{ℓ-1}), x (R, B, d), y (R, B, n_L) — R runs of the
+    same architecture step together in batched products; ``lr`` is a float or an (R,) tensor
+    and the loss is (R,)."""
     import torch
 
     dphi, dphi_out = activation(net.activation)[1], activation(net.output_activation)[1]
+    runs = x.ndim == 3
+    B = x.shape[-2]
     with torch.no_grad():
         hs, acts = layers(net, weights, x)
         diff = acts[-1] - y
-        loss = (diff * diff).sum() / x.shape[0]
-        delta = diff.mul_(2.0 / x.shape[0]).mul_(dphi_out(hs[-1], acts[-1]))
+        loss = (diff * diff).sum((1, 2)) / B if runs else (diff * diff).sum() / B
+        delta = diff.mul_(2.0 / B).mul_(dphi_out(hs[-1], acts[-1]))
         for ell in range(len(weights) - 1, -1, -1):
             w = weights[ell]
             back = None
             if ell:
                 back = delta @ w
                 if ell < len(weights) - 1:
-                    back.div_(w.shape[0])
+                    back.div_(w.shape[-2])
                 back.mul_(dphi(hs[ell - 1], acts[ell]))
-            w.addmm_(delta.T, acts[ell], alpha=-lr)
+            if not runs:
+                w.addmm_(delta.T, acts[ell], alpha=-lr)
+            elif isinstance(lr, float):
+                w.baddbmm_(delta.transpose(1, 2), acts[ell], alpha=-lr)
+            else:
+                w.sub_(torch.bmm(delta.transpose(1, 2), acts[ell]).mul_(lr.view(-1, 1, 1)))
             delta = back
     return loss
 
@@ -92,6 +103,11 @@ def train_network(
     Give either ``batches`` (a sequence of (x, y) pairs, one step each) or ``data=(X, Y)`` with
     ``batch_size`` and ``steps`` (minibatches drawn without replacement, from a numpy generator
     seeded by ``seed``; ``None`` means 0). The network is not modified.
+
+    Runs: with a list of R networks of one architecture, the R runs train together in batched
+    products and a list of R results comes back, each equal to training that network alone (to
+    rounding); ``lr`` and ``seed`` may be lists of R values, and batches carry a run axis
+    (x (R, B, d), y (R, B, n_L)). One checkpoint holds every run (``symfix/numeric/_mfruns.py``).
 
     Parameters
     ----------
@@ -122,17 +138,27 @@ def train_network(
     >>> r = train_network(net, data=(X, Y), batch_size=8, steps=20, lr=0.1, seed=0)
     >>> r.steps, r.history[-1]["loss"] < r.history[0]["loss"]
     (20, True)
+    >>> rs = train_network([net, net.resample([2, 8, 8, 8, 1])], data=(X, Y), batch_size=8, steps=20, lr=[0.1, 0.2],
+    ...                    seed=[0, 1])
+    >>> len(rs), abs(rs[0].history[-1]["loss"] - r.history[-1]["loss"]) < 1e-12   # run 0 as trained alone
+    (2, True)
     """
     import torch
 
-    if not isinstance(net, MFNetwork):
-        raise InputError("train_network needs a symfix.numeric.MFNetwork")
-    lr = number(lr, "lr", minimum=0.0, strict=True)
     for name, v in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise InputError(f"{name} must be an int >= 0, got {v!r}")
     if monitor is not None and not callable(monitor):
         raise InputError("monitor must be a callable monitor(step, network) -> dict of numbers")
+    if isinstance(net, (list, tuple)):
+        from ._mfruns import train_runs
+
+        return train_runs(net, batches, lr=lr, data=data, batch_size=batch_size, steps=steps, seed=seed, dtype=dtype,
+                          device=device, log_every=log_every, monitor=monitor, checkpoint_every=checkpoint_every,
+                          checkpoint_path=checkpoint_path, resume=resume, progress=progress)
+    if not isinstance(net, MFNetwork):
+        raise InputError("train_network needs a symfix.numeric.MFNetwork (or a list of them, one per run)")
+    lr = number(lr, "lr", minimum=0.0, strict=True)
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise InputError(f"seed must be an int >= 0 or None, got {seed!r}")
     net = net.to(dtype, device) if (dtype is not None or device is not None) else net
