@@ -117,7 +117,7 @@ def main(argv=None) -> int:
               ("Sp(2) V^6", power(S2, 6), 5, False, "Sp1:pow:6"), ("Sp(2) V^8", power(S2, 8), 14, False, "Sp1:pow:8"),
               ("Sp(4) V^4", power(S4, 4), 3, False, "Sp2:pow:4")]
     emlp = emlp_times(args.emlp_python, [c[4] for c in cases if c[1].dim <= 2187])
-    print("| case | D | dim E^G | expected | lie / rational-form route | tensor route (same run) | ratio | EMLP 1.0.3 "
+    print("| case | D | dim E^G | expected | lie / rational-form / weil route | tensor route (same run) | ratio | EMLP 1.0.3 "
           "(same run) | EMLP / symfix |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, W, expected, baseline, key in cases:

@@ -20,7 +20,8 @@ monic integer minimal polynomial, more than MAX_UNKNOWNS rational unknowns, a so
 certificate) returns None and the caller takes the general route over K.
 
 Measured (``benchmarks/bench_lie.py``): C5 on the plane acting on Hom(V^{⊗3}, V^{⊗3}) (D = 64,
-K of degree 4) in milliseconds, against about a second through sympy's elimination over K.
+K of degree 4) in 0.10 s, against 1.05 s through sympy's elimination over K (the tensor route)
+and 2.3 s for EMLP 1.0.3, in the same run.
 """
 
 from __future__ import annotations
