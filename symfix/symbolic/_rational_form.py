@@ -30,7 +30,7 @@ from sympy import QQ
 from ._exact import op_to_domain
 from ._fixed import FixedSubspace
 
-__all__ = ["rational_form_route", "MAX_ORDER", "MAX_DIM"]
+__all__ = ["rational_form_route", "companion_powers", "MAX_ORDER", "MAX_DIM"]
 
 MAX_ORDER = 5040  # the orbit method lists the group's elements
 MAX_DIM = 1024  # the basis is mapped back densely over K (D × dim), a sum's change of basis too (D²)
@@ -115,21 +115,13 @@ def _apply(factors: list, B: np.ndarray):
     import sympy
 
     dom = factors[0].domain
-    mod = [_rational(c) for c in dom.mod.to_list()]
-    if mod[0] != 1 or not all(c.q == 1 for c in mod):
+    powers = companion_powers(dom)
+    if powers is None:
         return None
-    deg = len(mod) - 1
+    deg = len(powers)
     sizes = tuple(f.shape[0] for f in factors)
     if int(np.prod(sizes)) != B.shape[0]:
         return None
-    # multiplication by θ on coordinates: the companion matrix of the minimal polynomial
-    comp = np.zeros((deg, deg), dtype=object)
-    for k in range(1, deg):
-        comp[k, k - 1] = 1
-    comp[:, -1] = [-int(c) for c in mod[1:][::-1]]
-    powers = [np.identity(deg, dtype=object)]
-    for _ in range(deg - 1):
-        powers.append(comp.dot(powers[-1]))
     Bq = [[_rational(B[r, c]) for c in range(B.shape[1])] for r in range(B.shape[0])]
     Bden = [sympy.ilcm(*[row[c].q for row in Bq]) for c in range(B.shape[1])]
     Bint = np.array([[int(row[c] * Bden[c]) for c in range(B.shape[1])] for row in Bq], dtype=object)
@@ -149,6 +141,24 @@ def _apply(factors: list, B: np.ndarray):
             if any(e):
                 basis[r, c] = sum(int(e[k]) * theta**k for k in range(deg))
     return basis
+
+
+def companion_powers(dom: Any) -> list | None:
+    """[C^0, ..., C^{e-1}] for the companion matrix C of the field's generator θ (multiplication
+    by θ on power-basis coordinates), integer object arrays; None unless θ's minimal polynomial
+    is monic with integer coefficients."""
+    mod = [_rational(c) for c in dom.mod.to_list()]  # leading coefficient first
+    if mod[0] != 1 or not all(c.q == 1 for c in mod):
+        return None
+    e = len(mod) - 1
+    C = np.zeros((e, e), dtype=object)
+    for k in range(1, e):
+        C[k, k - 1] = 1
+    C[:, -1] = [-int(c) for c in mod[1:][::-1]]
+    out = [np.identity(e, dtype=object)]
+    for _ in range(e - 1):
+        out.append(C.dot(out[-1]))
+    return out
 
 
 def _multiplication(F: DomainMatrix, deg: int, powers: list) -> np.ndarray:

@@ -33,29 +33,11 @@ import numpy as np
 
 from ._exact import op_to_domain
 from ._fixed import FixedSubspace
+from ._rational_form import companion_powers
 
 __all__ = ["weil_route", "MAX_UNKNOWNS"]
 
 MAX_UNKNOWNS = 4096  # D · e rational unknowns: the constraint blocks are dense integer matrices
-
-
-def _companion_powers(dom: Any) -> list[np.ndarray] | None:
-    """[C^0, ..., C^{e-1}] for the companion matrix C of θ (multiplication by θ on power-basis
-    coordinates), integer object arrays; None unless the minimal polynomial is monic integer."""
-    from ._rational_form import _rational
-
-    mod = [_rational(c) for c in dom.mod.to_list()]  # leading coefficient first
-    if mod[0] != 1 or not all(c.q == 1 for c in mod):
-        return None
-    e = len(mod) - 1
-    C = np.zeros((e, e), dtype=object)
-    for k in range(1, e):
-        C[k, k - 1] = 1
-    C[:, -1] = [-int(c) for c in mod[1:][::-1]]
-    out = [np.identity(e, dtype=object)]
-    for _ in range(e - 1):
-        out.append(C.dot(out[-1]))
-    return out
 
 
 def _fraction(v: Any) -> tuple[int, int]:
@@ -124,7 +106,7 @@ def weil_route(rep: Any) -> FixedSubspace | None:
     if not fields:
         return None
     dom = reduce(lambda a, b: a.unify(b), fields)
-    powers = _companion_powers(dom)
+    powers = companion_powers(dom)
     if powers is None:
         return None
     e, D = len(powers), rep.dim
