@@ -113,6 +113,8 @@ class _Pairing:
     nothing is looked up per call. GL classes go through their n x n Gram blocks."""
 
     def __init__(self, S: Any) -> None:
+        import torch
+
         self.S = S
         self.jobs: dict[str, list] = {}
         self.gl: list[tuple[int, int, str]] = []
@@ -131,14 +133,13 @@ class _Pairing:
                     continue
                 dims = tuple(d for d in range(ndim[t.param]) if d != t.axis)
                 self.jobs.setdefault(t.param, []).append((dims, n, t.block))
-                where.setdefault(t.param, []).append(((off, n), t.role == "reader"))
+                sign = -1.0 if t.role == "reader" else 1.0
+                where.setdefault(t.param, []).append((torch.arange(off, off + n), torch.full((n,), sign, dtype=torch.float64)))
             off += n
         self.size = off
         flat = [w for name in self.jobs for w in where[name]]  # the order __call__ produces the sums in
-        self._where = [w for w, _ in flat]
-        self._reader = [r for _, r in flat]
-        self._index: Any = None
-        self._sign: Any = None
+        self.index = torch.cat([i for i, _ in flat]) if flat else None  # output slot of every sum's entries
+        self.sign = torch.cat([s for _, s in flat]) if flat else None  # −1 for readers
         self._buf: dict[str, Any] = {}
 
     def _product(self, name: str, a: Any, b: Any) -> Any:
@@ -146,10 +147,10 @@ class _Pairing:
         tensor of a large layer each time costs more in page faults than the product itself."""
         import torch
 
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return a * b
         buf = self._buf.get(name)
-        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype or buf.device != a.device or a.dtype != b.dtype:
-            if a.dtype != b.dtype or a.shape != b.shape:
-                return a * b
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype or buf.device != a.device:
             buf = self._buf[name] = torch.empty_like(a)
         return torch.mul(a, b, out=buf)
 
@@ -165,15 +166,13 @@ class _Pairing:
                     parts.append(v.reshape(n, block).sum(1) if block > 1 else v)
             out = torch.zeros(self.size, dtype=torch.float64)
             if parts:
-                if self._index is None:
-                    self._index = torch.cat([torch.arange(off, off + n) for off, n in self._where])
-                    self._sign = torch.cat([torch.full((n,), -1.0 if r else 1.0, dtype=torch.float64)
-                                            for (_, n), r in zip(self._where, self._reader)])
-                out.index_add_(0, self._index, torch.cat(parts).to(torch.float64) * self._sign)
-            for k, off, kind in self.gl:
-                W, R = class_grams(self.S, {n: v.double() for n, v in pa.items()}, {n: v.double() for n, v in pb.items()}, k)
-                F = W - R
-                out[off:off + F.shape[0] ** 2] = torch.cat(_generator_values(F, kind))
+                out.index_add_(0, self.index, torch.cat(parts).to(torch.float64) * self.sign)
+            if self.gl:
+                da, db = ({n: v.double() for n, v in p.items()} for p in (pa, pb))
+                for k, off, kind in self.gl:
+                    W, R = class_grams(self.S, da, db, k)
+                    F = W - R
+                    out[off:off + F.shape[0] ** 2] = torch.cat(_generator_values(F, kind))
         return out.numpy()
 
 

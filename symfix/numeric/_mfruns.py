@@ -18,10 +18,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._errors import InputError
-from .._validate import items, number
+from .._validate import number
 from ._checkpoint import Checkpoint, TrainingError, load_resume
 from ._checkpoint import diverged as _diverged
-from ._mfnet import MFNetwork, as_matrix
+from ._mfnet import MFNetwork
 
 __all__ = ["train_runs"]
 
@@ -55,30 +55,6 @@ def _seed(v: Any) -> Any:
     return None if v is None else int(v)
 
 
-def _run_batches(batches: Any, R: int, d: int, c: int, net: MFNetwork) -> list:
-    """Validated batches with a run axis: x (R, B, d), y (R, B, c) per step."""
-    import torch
-
-    out = []
-    for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):
-        if not (isinstance(b, (tuple, list)) and len(b) == 2):
-            raise InputError(f"batch {k} must be a pair (x, y)")
-        xs, ys = [], []
-        for t, dim, name in ((b[0], d, "x"), (b[1], c, "y")):
-            arr = t if isinstance(t, torch.Tensor) else np.asarray(t, dtype=np.float64)
-            if arr.ndim != 3 or arr.shape[0] != R:
-                raise InputError(f"batch {k}: {name} must have shape (R = {R}, B, {dim}) with a run axis first, got "
-                                 f"{tuple(arr.shape)}")
-            (xs if name == "x" else ys).append(
-                torch.stack([as_matrix(arr[r], dim, net.dtype, net.device, f"batch {k}, run {r}: {name}") for r in range(R)]))
-        if xs[0].shape[1] != ys[0].shape[1]:
-            raise InputError(f"batch {k}: x has {xs[0].shape[1]} rows per run and y {ys[0].shape[1]}")
-        out.append((xs[0], ys[0]))
-    if not out:
-        raise InputError("batches is empty: give at least one (x, y) batch (one training step each)")
-    return out
-
-
 def train_runs(nets: Any, batches: Iterable | None, *, lr: Any, data: Any, batch_size: Any, steps: Any, seed: Any,
                dtype: Any, device: Any, log_every: int, monitor: Any, checkpoint_every: int,
                checkpoint_path: str | os.PathLike | None, resume: Any, progress: bool) -> list:
@@ -93,16 +69,10 @@ def train_runs(nets: Any, batches: Iterable | None, *, lr: Any, data: Any, batch
     R, net = len(nets), nets[0]
     lrs = _per_run(lr, R, "lr", lambda v: number(v, "lr", minimum=0.0, strict=True))
     seeds = _per_run(seed, R, "seed", _seed)
-    d, c = net.widths[0], net.widths[-1]
-    if (batches is None) == (data is None):
-        raise InputError("give either batches=[(x, y), ...] or data=(X, Y) with batch_size and steps")
-    if batches is not None:
-        if batch_size is not None or steps is not None:
-            raise InputError("batch_size and steps go with data=(X, Y); with batches, each batch is one step")
-        samplers = [_Sampler(_run_batches(batches, R, d, c, net))]
-    else:
-        first = _Sampler.make(None, data, batch_size, steps, d, c, net, seeds[0])
-        samplers = [first] + [_Sampler(None, first.X, first.Y, first.size, first.total, s) for s in seeds[1:]]
+    first = _Sampler.make(batches, data, batch_size, steps, net.widths[0], net.widths[-1], net, seeds[0], runs=R)
+    samplers = [first]  # batches carry the run axis; a dataset gets one minibatch stream per run
+    if first.fixed is None:
+        samplers += [_Sampler(None, first.X, first.Y, first.size, first.total, s) for s in seeds[1:]]
     total = samplers[0].total
     settings = {"kind": "mfnetwork-runs", "runs": R, "widths": list(net.widths), "nets": [n._settings() for n in nets],
                 "lr": lrs, "seed": seeds, "dtype": str(net.dtype), "batch_size": batch_size}
@@ -141,8 +111,8 @@ def train_runs(nets: Any, batches: Iterable | None, *, lr: Any, data: Any, batch
 
     last = state(start) if checkpoint_every else None
     for step in _progress(range(start, total), progress, f"train {R} MF networks"):
-        if len(samplers) == 1 and samplers[0].fixed is not None:
-            x, y = samplers[0].batch(step)
+        if first.fixed is not None:
+            x, y = first.batch(step)
         else:
             pairs = [s.batch(step) for s in samplers]
             x, y = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])

@@ -226,6 +226,15 @@ def _unflatten(net: MFNetwork, flat: np.ndarray) -> MFNetwork:
     return MFNetwork._from_weights(net, [p.reshape(w.shape).clone() for p, w in zip(t.split(sizes), net.weights)])
 
 
+def _pair(b: Any, where: str, d: int, c: int, net: MFNetwork) -> tuple[Any, Any]:
+    """One batch (x (B, d), y (B, c)) as tensors of the network's dtype and device, validated."""
+    x = as_matrix(b[0], d, net.dtype, net.device, f"{where}: x")
+    y = as_matrix(b[1], c, net.dtype, net.device, f"{where}: y")
+    if x.shape[0] != y.shape[0]:
+        raise InputError(f"{where}: x has {x.shape[0]} rows and y {y.shape[0]}")
+    return x, y
+
+
 class _Sampler:
     """The batch of each step: a validated list of batches, or minibatches of a dataset drawn
     with a seeded numpy generator (whose state goes into checkpoints)."""
@@ -236,7 +245,12 @@ class _Sampler:
         self.rng = None if fixed is not None else np.random.default_rng(0 if seed is None else seed)
 
     @classmethod
-    def make(cls, batches: Any, data: Any, batch_size: Any, steps: Any, d: int, c: int, net: MFNetwork, seed: Any) -> "_Sampler":
+    def make(cls, batches: Any, data: Any, batch_size: Any, steps: Any, d: int, c: int, net: MFNetwork, seed: Any,
+             runs: int | None = None) -> "_Sampler":
+        """From validated batches or a dataset; with ``runs`` = R, each batch carries a leading run
+        axis (x (R, B, d), y (R, B, c)), every run's slice validated like a batch of its own."""
+        import torch
+
         if (batches is None) == (data is None):
             raise InputError("give either batches=[(x, y), ...] or data=(X, Y) with batch_size and steps")
         if batches is not None:
@@ -246,11 +260,19 @@ class _Sampler:
             for k, b in enumerate(items(batches, "batches", "a list of (x, y) pairs")):
                 if not (isinstance(b, (tuple, list)) and len(b) == 2):
                     raise InputError(f"batch {k} must be a pair (x, y)")
-                x = as_matrix(b[0], d, net.dtype, net.device, f"batch {k}: x")
-                y = as_matrix(b[1], c, net.dtype, net.device, f"batch {k}: y")
-                if x.shape[0] != y.shape[0]:
-                    raise InputError(f"batch {k}: x has {x.shape[0]} rows and y {y.shape[0]}")
-                out.append((x, y))
+                if runs is None:
+                    out.append(_pair(b, f"batch {k}", d, c, net))
+                    continue
+                for t, dim, name in ((b[0], d, "x"), (b[1], c, "y")):
+                    try:
+                        shape = tuple(t.shape) if hasattr(t, "shape") else np.shape(t)
+                    except ValueError:  # ragged nested lists
+                        shape = None
+                    if shape is None or len(shape) != 3 or shape[0] != runs:
+                        raise InputError(f"batch {k}: {name} must have shape (R = {runs}, B, {dim}) with a run axis "
+                                         f"first, got {shape if shape is not None else 'a ragged array'}")
+                pairs = [_pair((b[0][r], b[1][r]), f"batch {k}, run {r}", d, c, net) for r in range(runs)]
+                out.append(tuple(torch.stack(t) for t in zip(*pairs)))
             if not out:
                 raise InputError("batches is empty: give at least one (x, y) batch (one training step each)")
             return cls(out)

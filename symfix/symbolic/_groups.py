@@ -49,10 +49,12 @@ _ENUMERATION_CAP = 200_000
 
 
 class Group:
-    """Common interface: ``order`` (None when infinite), ``generators``, ``sample(rng)``."""
+    """Common interface: ``order`` (None when infinite), ``generators``, ``sample(rng)``;
+    ``compact`` is False only for the non-compact Lie groups (no Haar probability)."""
 
     spec: str
     order: int | None
+    compact = True
 
     def __repr__(self) -> str:
         return self.spec
@@ -246,7 +248,6 @@ class LieGroup(Group):
     """
 
     order = None
-    compact = True
 
     def __init__(self, spec: str, n: int, *, connected: bool) -> None:
         self.spec = spec
@@ -319,23 +320,24 @@ class LieGroup(Group):
         ok = g.shape == (self.n, self.n) and np.allclose(g @ g.T, np.eye(self.n), atol=1e-9)
         return bool(ok and (not self.connected or np.linalg.det(g) > 0))
 
-    def decompose(self, g: np.ndarray) -> tuple[int, np.ndarray]:
-        """Write ``g = d^k exp(Σ t_i A_i)`` with ``d`` the discrete generator; return (k, t)."""
+    def decompose(self, g: np.ndarray) -> tuple[tuple[int, ...], np.ndarray]:
+        """Write ``g = c exp(Σ t_i A_i)`` with ``c`` a product of the discrete generators; return
+        (indices of those generators, in order, t): () or (0,) (the reflection) here."""
         from scipy.linalg import logm
 
         g = np.asarray(g, dtype=np.float64)
         if not self.contains(g):
             raise InputError(f"element is not in {self.spec}: expected an orthogonal {self.n}x{self.n} matrix")
-        k = 0
+        word: tuple[int, ...] = ()
         if not self.connected and np.linalg.det(g) < 0:
-            k = 1
+            word = (0,)
             d = np.eye(self.n)
             d[0, 0] = -1
             g = d @ g  # d is its own inverse
         x = np.real(logm(g))
         x = 0.5 * (x - x.T)
         t = [x[j, i] for i in range(self.n) for j in range(i + 1, self.n)]
-        return k, np.array(t)
+        return word, np.array(t)
 
 
 # ------------------------------------------------------------------------------------------
@@ -421,7 +423,7 @@ def direct_product(G: Group, H: Group) -> Group:
     (True, 3, 2)
     """
     for F in (G, H):
-        if not isinstance(F, (FiniteGroup, LieGroup)) or not getattr(F, "compact", True):
+        if not isinstance(F, (FiniteGroup, LieGroup)) or not F.compact:
             raise InputError(f"direct_product takes finite groups and compact Lie groups from the catalogue, got {F!r}")
     if isinstance(G, LieGroup) or isinstance(H, LieGroup):
         return ProductGroup(G, H)

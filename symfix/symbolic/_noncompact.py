@@ -49,7 +49,7 @@ class NoncompactLieGroup(LieGroup):
     Build with :func:`lorentz` or :func:`symplectic`.
     """
 
-    compact = False
+    compact = False  # no Haar probability: quadrature refuses, the lie route (quarter turns) does not apply
 
     def __init__(self, spec: str, form: list[list[int]], lie: list[list[list[int]]], components: list[list[list[int]]],
                  *, proper: bool = False, orthochronous: bool = False) -> None:

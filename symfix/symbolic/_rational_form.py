@@ -30,7 +30,7 @@ from sympy import QQ
 from ._exact import op_to_domain
 from ._fixed import FixedSubspace
 
-__all__ = ["rational_form_route", "companion_powers", "MAX_ORDER", "MAX_DIM"]
+__all__ = ["rational_form_route", "companion_powers", "multiplication_blocks", "MAX_ORDER", "MAX_DIM"]
 
 MAX_ORDER = 5040  # the orbit method lists the group's elements
 MAX_DIM = 1024  # the basis is mapped back densely over K (D × dim), a sum's change of basis too (D²)
@@ -130,7 +130,7 @@ def _apply(factors: list, B: np.ndarray):
     v = np.zeros((B.shape[1],) + sizes + (deg,), dtype=object)
     v[..., 0] = Bint.T.reshape((B.shape[1],) + sizes)
     for m, F in enumerate(factors):
-        M = _multiplication(F, deg, powers)
+        M, _ = multiplication_blocks(F, powers)
         v = np.moveaxis(np.tensordot(v, M, axes=([1 + m, modes + 1], [1, 3])), [modes, modes + 1], [1 + m, modes + 1])
     theta = dom.ext.as_expr() if hasattr(dom.ext, "as_expr") else dom.ext
     flat = v.reshape(B.shape[1], -1, deg)
@@ -161,20 +161,22 @@ def companion_powers(dom: Any) -> list | None:
     return out
 
 
-def _multiplication(F: DomainMatrix, deg: int, powers: list) -> np.ndarray:
-    """(n, n, deg, deg) integers: F[i, j] (times one common denominator) as the matrix of
-    multiplication on the power-basis coordinates of K."""
-    import sympy
+def multiplication_blocks(F: DomainMatrix, powers: list) -> tuple[np.ndarray, int]:
+    """(M, den): F (n x n over K = Q(θ)) as integer blocks M[i, j] = den · (the matrix of
+    multiplication by F[i, j] on power-basis coordinates), shape (n, n, e, e), with den the one
+    common denominator of F's coordinates (a scalar multiple of F: the same space)."""
+    import math
 
-    n = F.shape[0]
-    coords = np.empty((n, n, deg), dtype=object)  # F[i, j] = Σ_k coords[i, j, k] θ^k
-    for i, row in enumerate(F.to_list()):
-        for j, x in enumerate(row):
-            c = [_rational(v) for v in x.to_list()]
-            coords[i, j] = c[::-1] + [sympy.Integer(0)] * (deg - len(c))  # to_list is leading first
-    den = sympy.ilcm(*[c.q for c in coords.ravel()])  # one factor per F: a scalar multiple of ⊗ F_m
-    ints = np.array([[[int(c * den) for c in coords[i, j]] for j in range(n)] for i in range(n)], dtype=object)
-    return sum(ints[:, :, k][:, :, None, None] * powers[k][None, None] for k in range(deg))
+    n, e = F.shape[0], len(powers)
+    fracs = {}
+    for i, row in F.to_sparse().to_dod().items():
+        for j, x in row.items():
+            fracs[(i, j)] = [_rational(v) for v in x.to_list()][::-1]  # to_list is leading first
+    den = math.lcm(*[int(v.q) for c in fracs.values() for v in c]) if fracs else 1
+    coords = np.zeros((n, n, e), dtype=object)  # F[i, j] = Σ_k coords[i, j, k] θ^k / den
+    for (i, j), c in fracs.items():
+        coords[i, j, :len(c)] = [int(v * den) for v in c]
+    return np.tensordot(coords, np.array(powers, dtype=object), axes=([2], [0])), den
 
 
 def _rational(v: Any) -> Any:

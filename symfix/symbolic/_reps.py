@@ -112,10 +112,10 @@ class Rep:
     def _lie_matrix(self, g: np.ndarray) -> np.ndarray:
         G = self.group
         assert isinstance(G, LieGroup)
-        k, t = G.decompose(g)  # k: 0/1 (the reflection) for compact groups, a word of component generators otherwise
+        word, t = G.decompose(g)  # g = (product of the generators in word) exp(Σ t_i A_i)
         X = sum((ti * op_to_float(a) for ti, a in zip(t, self.lie_images())), np.zeros((self.dim, self.dim)))
         m = expm(X)
-        for i in reversed([0] * k if isinstance(k, int) else list(k)):
+        for i in reversed(word):
             m = op_to_float(self.gen_images()[i]) @ m
         return m
 
@@ -643,7 +643,7 @@ def from_images(G: Group, images: Sequence[Any], lie_images: Sequence[Any] = (),
     for k, o in enumerate(rep.gen_images()):
         if not isinstance(o, SignedPerm) and not isinstance(o, np.ndarray) and op_to_domain(o).to_field().det() == 0:
             raise RepresentationError(f"image {k} is singular; a representation maps generators to invertible matrices")
-    for k, a in enumerate(rep.lie_images() if getattr(G, "compact", True) else ()):
+    for k, a in enumerate(rep.lie_images() if G.compact else ()):
         reason = _not_compact(op_to_float(a))
         if reason:
             raise RepresentationError(f"Lie image {k} cannot come from the compact group {G!r}: {reason}; images of a "

@@ -33,35 +33,11 @@ import numpy as np
 
 from ._exact import op_to_domain
 from ._fixed import FixedSubspace
-from ._rational_form import companion_powers
+from ._rational_form import _rational, companion_powers, multiplication_blocks
 
 __all__ = ["weil_route", "MAX_UNKNOWNS"]
 
 MAX_UNKNOWNS = 4096  # D · e rational unknowns: the constraint blocks are dense integer matrices
-
-
-def _fraction(v: Any) -> tuple[int, int]:
-    """(numerator, denominator) of a rational of any ground type (gmpy, flint, python, sympy)."""
-    return (int(v.numerator), int(v.denominator)) if hasattr(v, "numerator") else (int(v.p), int(v.q))
-
-
-def _leaf_blocks(A: Any, e: int, powers: list) -> tuple[np.ndarray, int]:
-    """(M, den): A (n x n over K) as integer multiplication blocks M[i, j] = den · R(A_ij)
-    (n, n, e, e) and the one common denominator den of its coordinates."""
-    import math
-
-    n = A.shape[0]
-    coords = np.zeros((n, n, e), dtype=object)  # numerators over den, filled below
-    fracs = {}
-    for i, row in A.to_sparse().to_dod().items():
-        for j, x in row.items():
-            c = [_fraction(v) for v in x.to_list()][::-1]  # to_list is leading first
-            fracs[(i, j)] = c
-    den = math.lcm(*[q for c in fracs.values() for _, q in c]) if fracs else 1
-    for (i, j), c in fracs.items():
-        coords[i, j, :len(c)] = [a * (den // q) for a, q in c]
-    P = np.array(powers, dtype=object)  # (e, e, e): P[k] = C^k
-    return np.tensordot(coords, P, axes=([2], [0])), den
 
 
 def _restricted(parts: list, e: int, powers: list) -> Any:
@@ -73,7 +49,7 @@ def _restricted(parts: list, e: int, powers: list) -> Any:
 
     M, den = None, 1
     for A in parts:
-        B, d = _leaf_blocks(A, e, powers)
+        B, d = multiplication_blocks(A, powers)
         den *= d
         if M is None:
             M = B
@@ -131,9 +107,10 @@ def weil_route(rep: Any) -> FixedSubspace | None:
     theta = dom.ext.as_expr() if hasattr(dom.ext, "as_expr") else dom.ext
     basis = sympy.zeros(D, len(keep))
     for c, row in enumerate(keep):
-        den = sympy.ilcm(*[sympy.Rational(int(v.p), int(v.q)).q for v in row])
+        vals = [_rational(v) for v in row]
+        den = sympy.ilcm(*[v.q for v in vals])
         for i in range(D):
-            coef = [sympy.Rational(int(v.p), int(v.q)) * den for v in row[i * e:(i + 1) * e]]
+            coef = [v * den for v in vals[i * e:(i + 1) * e]]
             if any(coef):
                 basis[i, c] = sum(int(a) * theta**k for k, a in enumerate(coef))
     return FixedSubspace(basis=basis, dim=len(keep), ambient_dim=D, exact=True, method="weil")
